@@ -1,0 +1,62 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { ApiError } from './errors';
+import { authenticate } from './http/auth';
+import type { AppEnv } from './http/context';
+import { buildOpenApi } from './openapi';
+import { accessRoutes } from './routes/access';
+import { accountRoutes } from './routes/accounts';
+import { catalogRoutes } from './routes/catalog';
+import { contentRoutes } from './routes/content';
+import { purchaseRoutes } from './routes/purchases';
+import { topUpRoutes } from './routes/top-ups';
+import type { Services } from './services';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export function createApp(services: Services) {
+  const { config, logger, accounts } = services;
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    c.set('logger', logger);
+    await next();
+    // The path only: query strings may carry tokens and are never logged.
+    logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
+  });
+
+  app.use('/v1/*', cors({
+    origin: (origin) => (config.merchantOrigins.includes(origin) || origin === config.ownOrigin ? origin : null),
+    allowMethods: ['GET', 'POST', 'DELETE'],
+    allowHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  }));
+  app.use('/v1/*', bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES / 1024} kB.`);
+    },
+  }));
+  app.use('/v1/*', authenticate(accounts));
+
+  const openApi = buildOpenApi(config.publicBaseUrl);
+  app.get('/v1/openapi.json', (c) => c.json(openApi));
+  app.route('/', catalogRoutes(services));
+  app.route('/', accountRoutes(services));
+  app.route('/', accessRoutes(services));
+  app.route('/', purchaseRoutes(services));
+  app.route('/', contentRoutes(services));
+  app.route('/', topUpRoutes(services));
+
+  app.notFound((c) => c.json(new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`).toBody(), 404));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return c.json(error.toBody(), error.status);
+    if (error instanceof HTTPException) return c.json(new ApiError(error.status as 400, 'bad_request', error.message || 'Bad request.').toBody(), error.status);
+    logger.error({ err: error, path: c.req.path }, 'unhandled error');
+    return c.json(new ApiError(500, 'internal_error', 'Something went wrong on our side. Try again in a moment.').toBody(), 500);
+  });
+  return app;
+}

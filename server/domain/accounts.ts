@@ -1,0 +1,114 @@
+import type { Kysely } from 'kysely';
+import type { Customer, SessionResponse } from '../../src/protocol';
+import type { Clock } from '../clock';
+import type { ServerConfig } from '../config';
+import { ApiError } from '../errors';
+import type { Database } from '../store/schema';
+import type { NotificationStore } from '../notifications/notification-store';
+import type { Ledger } from './ledger';
+import { decoyHash, hashPassword, passwordWeakness, verifyPassword } from './passwords';
+import { newId, newSessionToken, sha256 } from './tokens';
+
+const SESSION_LIFETIME_MS = 90 * 24 * 3600 * 1000;
+const LOCKOUT_WINDOW_MS = 15 * 60 * 1000;
+const LOCKOUT_FAILURES = 5;
+const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
+
+export interface AuthenticatedCustomer {
+  customer: Customer;
+  tokenHash: string;
+}
+
+export class AccountService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly config: ServerConfig,
+    private readonly clock: Clock,
+    private readonly ledger: Ledger,
+    private readonly notifications: NotificationStore,
+  ) {}
+
+  /** Creates the account, its wallet with the start credit, and a first session. */
+  async signUp(emailInput: string, password: string): Promise<SessionResponse> {
+    const email = emailInput.trim().toLowerCase();
+    if (!EMAIL.test(email)) throw new ApiError(400, 'invalid_email', 'Enter a valid email address, like reader@example.com.');
+    const weakness = passwordWeakness(password, email);
+    if (weakness) throw new ApiError(400, 'weak_password', weakness);
+    const passwordHash = await hashPassword(password);
+    const now = this.clock.now();
+    const id = newId('cus');
+    const { currency, amount } = this.config.startCredit;
+    const { written, token } = await this.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('customers').select('id').where('email', '=', email).executeTakeFirst();
+      if (existing) throw new ApiError(409, 'email_taken', 'An account with this email already exists. Sign in instead.');
+      await trx.insertInto('customers').values({ id, email, password_hash: passwordHash, created_at: now.getTime() }).execute();
+      await this.ledger.openWallet(trx, id, currency);
+      const pending = [];
+      if (amount > 0) {
+        const { wallet } = await this.ledger.post(trx, { kind: 'start_credit', customerId: id, currency, amount, from: 'start_credit', to: 'wallet', at: now });
+        pending.push({ customerId: id, type: 'wallet.balance.changed' as const, resource: { ...wallet, delta: amount, reason: 'start_credit' } });
+      }
+      const token = await this.#openSession(trx, id, now);
+      return { written: await this.notifications.append(trx, pending, now), token };
+    }).catch((error) => {
+      // Two sign-ups racing for one email: the unique index decides.
+      if (!(error instanceof ApiError) && /unique|duplicate/i.test(String(error?.message))) throw new ApiError(409, 'email_taken', 'An account with this email already exists. Sign in instead.');
+      throw error;
+    });
+    this.notifications.publish(written);
+    return { token, customer: { id, email, createdAt: now.toISOString() }, wallet: { balance: amount, currency } };
+  }
+
+  async signIn(emailInput: string, password: string): Promise<SessionResponse> {
+    const email = emailInput.trim().toLowerCase();
+    const now = this.clock.now();
+    const since = now.getTime() - LOCKOUT_WINDOW_MS;
+    const { failures } = await this.db
+      .selectFrom('sign_in_failures')
+      .select((eb) => eb.fn.countAll<number>().as('failures'))
+      .where('email', '=', email)
+      .where('at', '>', since)
+      .executeTakeFirstOrThrow();
+    if (Number(failures) >= LOCKOUT_FAILURES) {
+      throw new ApiError(423, 'account_locked', 'Too many failed sign-ins. Try again in 15 minutes.');
+    }
+    const row = await this.db.selectFrom('customers').selectAll().where('email', '=', email).executeTakeFirst();
+    const ok = await verifyPassword(password, row?.password_hash ?? (await decoyHash));
+    if (!row || !ok) {
+      await this.db.insertInto('sign_in_failures').values({ email, at: now.getTime() }).execute();
+      throw new ApiError(401, 'invalid_credentials', 'The email or password is not correct.');
+    }
+    await this.db.deleteFrom('sign_in_failures').where('email', '=', email).execute();
+    const token = await this.#openSession(this.db, row.id, now);
+    const wallet = await this.ledger.wallet(this.db, row.id);
+    return { token, customer: toCustomer(row), wallet: wallet ?? { balance: 0, currency: this.config.startCredit.currency } };
+  }
+
+  async signOut(tokenHash: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+  }
+
+  /** The customer a bearer token belongs to, or null for a missing, unknown or expired token. */
+  async authenticate(token: string | undefined | null): Promise<AuthenticatedCustomer | null> {
+    if (!token || token.length > 256) return null;
+    const tokenHash = sha256(token);
+    const row = await this.db
+      .selectFrom('sessions')
+      .innerJoin('customers', 'customers.id', 'sessions.customer_id')
+      .select(['customers.id', 'customers.email', 'customers.created_at', 'sessions.expires_at'])
+      .where('sessions.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (!row || Number(row.expires_at) <= this.clock.now().getTime()) return null;
+    return { customer: toCustomer(row), tokenHash };
+  }
+
+  async #openSession(db: Kysely<Database>, customerId: string, now: Date): Promise<string> {
+    const token = newSessionToken();
+    await db.insertInto('sessions').values({ token_hash: sha256(token), customer_id: customerId, created_at: now.getTime(), expires_at: now.getTime() + SESSION_LIFETIME_MS }).execute();
+    return token;
+  }
+}
+
+function toCustomer(row: { id: string; email: string; created_at: number }): Customer {
+  return { id: row.id, email: row.email, createdAt: new Date(Number(row.created_at)).toISOString() };
+}

@@ -1,0 +1,39 @@
+import type { Kysely } from 'kysely';
+import type { AccessGrant } from '../../src/protocol';
+import type { Clock } from '../clock';
+import type { Database } from '../store/schema';
+
+/** (customer, product, expiresAt): who may read what until when. */
+export class EntitlementStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
+
+  async check(customerId: string | null, products: string[]): Promise<AccessGrant[]> {
+    const unique = [...new Set(products)];
+    const now = this.clock.now().getTime();
+    const rows = customerId
+      ? await this.db.selectFrom('entitlements').select(['product', 'expires_at']).where('customer_id', '=', customerId).where('product', 'in', unique).where('expires_at', '>', now).execute()
+      : [];
+    const expiry = new Map(rows.map((r) => [r.product, Number(r.expires_at)]));
+    return products.map((product) => {
+      const at = expiry.get(product);
+      return { product, granted: at !== undefined, expiresAt: at === undefined ? null : new Date(at).toISOString() };
+    });
+  }
+
+  async current(db: Kysely<Database>, customerId: string, product: string): Promise<number | null> {
+    const row = await db.selectFrom('entitlements').select('expires_at').where('customer_id', '=', customerId).where('product', '=', product).executeTakeFirst();
+    const at = row ? Number(row.expires_at) : null;
+    return at !== null && at > this.clock.now().getTime() ? at : null;
+  }
+
+  async grant(db: Kysely<Database>, customerId: string, product: string, grantedAt: number, expiresAt: number): Promise<void> {
+    await db
+      .insertInto('entitlements')
+      .values({ customer_id: customerId, product, granted_at: grantedAt, expires_at: expiresAt })
+      .onConflict((oc) => oc.columns(['customer_id', 'product']).doUpdateSet({ granted_at: grantedAt, expires_at: expiresAt }))
+      .execute();
+  }
+}

@@ -1,0 +1,89 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { NOTIFICATION_CLOSE_UNAUTHORIZED, type Notification } from '../../src/protocol';
+import { bearerToken } from '../http/auth';
+import type { Services } from '../services';
+
+export const NOTIFICATIONS_PATH = '/v1/notifications';
+const HEARTBEAT_MS = 30_000;
+const CLOSE_FORBIDDEN_ORIGIN = 4403;
+
+interface LiveSocket extends WebSocket {
+  alive?: boolean;
+}
+
+/**
+ * Pushes each customer's notifications over WebSocket on the HTTP server's port. A client resumes
+ * with `after=<id>`: it is subscribed before the backlog is read, so nothing committed in between
+ * is lost, and ids already sent are skipped, so nothing is sent twice.
+ */
+export function attachNotificationSockets(server: Server, { accounts, notifications, bus, config, logger }: Services) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== NOTIFICATIONS_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => void serve(ws as LiveSocket, request, url));
+  });
+
+  async function serve(ws: LiveSocket, request: IncomingMessage, url: URL) {
+    const origin = request.headers.origin;
+    if (origin && origin !== config.ownOrigin && !config.merchantOrigins.includes(origin)) {
+      ws.close(CLOSE_FORBIDDEN_ORIGIN, 'origin not allowed');
+      return;
+    }
+    const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
+    const auth = await accounts.authenticate(token).catch(() => null);
+    if (!auth) {
+      ws.close(NOTIFICATION_CLOSE_UNAUTHORIZED, 'unauthorized');
+      return;
+    }
+    const customerId = auth.customer.id;
+    let lastSent = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
+    let buffered: Notification[] | null = [];
+    const send = (n: Notification) => {
+      if (n.id <= lastSent || ws.readyState !== ws.OPEN) return;
+      lastSent = n.id;
+      ws.send(JSON.stringify(n));
+    };
+    const unsubscribe = bus.subscribe(customerId, (n) => (buffered ? buffered.push(n) : send(n)));
+    ws.alive = true;
+    ws.on('pong', () => (ws.alive = true));
+    ws.on('close', unsubscribe);
+    ws.on('error', (error) => logger.warn({ err: error.message }, 'notification socket error'));
+    try {
+      for (let page = await notifications.listAfter(customerId, lastSent); page.length; page = await notifications.listAfter(customerId, lastSent)) {
+        page.forEach(send);
+      }
+      buffered.sort((a, b) => a.id - b.id).forEach(send);
+      buffered = null;
+    } catch (error) {
+      logger.error({ err: error }, 'notification backlog failed');
+      ws.close(1011, 'backlog unavailable');
+    }
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients as Set<LiveSocket>) {
+      if (!ws.alive) ws.terminate();
+      else {
+        ws.alive = false;
+        ws.ping();
+      }
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  return {
+    wss,
+    close() {
+      clearInterval(heartbeat);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import * as z from 'zod/mini';
+import {
+  AccessRequest, AccessResponse, CatalogResponse, Credentials, ErrorBody, MeResponse, Notification,
+  PurchaseRequest, PurchaseResponse, SessionResponse, TopUpRequest, TopUpResponse,
+} from '../src/protocol';
+
+interface Operation {
+  method: 'get' | 'post' | 'delete';
+  path: string;
+  summary: string;
+  auth: 'none' | 'optional' | 'required';
+  body?: z.ZodMiniType;
+  success: { status: number; schema?: z.ZodMiniType; contentType?: string };
+  errors: number[];
+}
+
+/** Every endpoint of the contract, described with the same schemas the routes validate with. */
+export const operations: Operation[] = [
+  { method: 'get', path: '/v1/catalog', summary: 'Products and plans for sale', auth: 'none', success: { status: 200, schema: CatalogResponse }, errors: [] },
+  { method: 'post', path: '/v1/accounts', summary: 'Create an account (start credit included) and sign in', auth: 'none', body: Credentials, success: { status: 201, schema: SessionResponse }, errors: [400, 409, 413, 415] },
+  { method: 'post', path: '/v1/sessions', summary: 'Sign in', auth: 'none', body: Credentials, success: { status: 200, schema: SessionResponse }, errors: [400, 401, 423] },
+  { method: 'delete', path: '/v1/sessions/current', summary: 'Sign out', auth: 'required', success: { status: 204 }, errors: [401] },
+  { method: 'get', path: '/v1/me', summary: 'The signed-in customer and wallet', auth: 'required', success: { status: 200, schema: MeResponse }, errors: [401] },
+  { method: 'post', path: '/v1/access', summary: 'Check access to up to 200 products at once', auth: 'optional', body: AccessRequest, success: { status: 200, schema: AccessResponse }, errors: [400, 401] },
+  { method: 'post', path: '/v1/purchases', summary: 'Buy a product or signed offer from the wallet (idempotent)', auth: 'optional', body: PurchaseRequest, success: { status: 200, schema: PurchaseResponse }, errors: [400, 401, 402, 404, 409] },
+  { method: 'get', path: '/v1/content/{product}', summary: 'The paid HTML fragment of a product', auth: 'optional', success: { status: 200, contentType: 'text/html' }, errors: [402, 404] },
+  { method: 'post', path: '/v1/top-ups', summary: 'Top up the wallet with a card (hosted pages only)', auth: 'required', body: TopUpRequest, success: { status: 200, schema: TopUpResponse }, errors: [400, 401, 402, 403, 409] },
+];
+
+const jsonSchema = (schema: z.ZodMiniType) => z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+
+export function buildOpenApi(serverUrl: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of operations) {
+    const responses: Record<string, unknown> = {
+      [op.success.status]: {
+        description: op.summary,
+        ...(op.success.schema ? { content: { 'application/json': { schema: jsonSchema(op.success.schema) } } } : {}),
+        ...(op.success.contentType ? { content: { [op.success.contentType]: { schema: { type: 'string' } } } } : {}),
+      },
+    };
+    for (const status of op.errors) responses[status] = { $ref: '#/components/responses/Error' };
+    (paths[op.path] ??= {})[op.method] = {
+      summary: op.summary,
+      operationId: `${op.method}${op.path.replace(/[^A-Za-z]+(\w)/g, (_, ch: string) => ch.toUpperCase())}`,
+      ...(op.auth === 'required' ? { security: [{ bearer: [] }] } : op.auth === 'optional' ? { security: [{}, { bearer: [] }] } : {}),
+      ...(op.path.includes('{product}') ? { parameters: [{ name: 'product', in: 'path', required: true, schema: { type: 'string' } }] } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'paywall-kit backend', version: '1.0.0', description: 'The contract between the paywall-kit elements and a backend. Amounts are integer minor units with an ISO 4217 currency.' },
+    servers: [{ url: serverUrl }],
+    paths,
+    webhooks: {
+      notification: {
+        post: {
+          summary: 'Messages on the WebSocket /v1/notifications (?token=…&after=<id>); closes with 4401 on a bad token',
+          requestBody: { content: { 'application/json': { schema: jsonSchema(Notification) } } },
+          responses: { 200: { description: 'delivered' } },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      responses: { Error: { description: 'An error with a machine-readable code', content: { 'application/json': { schema: jsonSchema(ErrorBody) } } } },
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import { Hono } from 'hono';
+import { ProductId } from '../../src/protocol';
+import { ApiError } from '../errors';
+import type { AppEnv } from '../http/context';
+import { parseWith } from '../http/read-json';
+import type { Services } from '../services';
+
+export function contentRoutes({ content, entitlements }: Services) {
+  return new Hono<AppEnv>().get('/v1/content/:product', async (c) => {
+    const product = parseWith(ProductId, c.req.param('product'));
+    content.assertKnown(product);
+    const customerId = c.get('auth')?.customer.id ?? null;
+    const [grant] = await entitlements.check(customerId, [product]);
+    if (!grant?.granted) throw new ApiError(402, 'access_required', 'Buy access to read this.');
+    const html = await content.fragment(product);
+    c.header('Cache-Control', 'private, no-store');
+    c.header('Vary', 'Authorization');
+    return c.html(html);
+  });
+}

@@ -1,0 +1,43 @@
+import * as z from 'zod/mini';
+
+/** Every error code the backend answers with; clients branch on these, never on messages. */
+export const ErrorCode = z.enum([
+  'bad_request',
+  'invalid_json',
+  'payload_too_large',
+  'unsupported_media_type',
+  'validation_failed',
+  'not_found',
+  'method_not_allowed',
+  'internal_error',
+  'email_taken',
+  'weak_password',
+  'invalid_email',
+  'invalid_credentials',
+  'account_locked',
+  'unauthenticated',
+  'sign_in_required',
+  'insufficient_funds',
+  'price_mismatch',
+  'idempotency_conflict',
+  'unknown_product',
+  'invalid_offer',
+  'offer_expired',
+  'access_required',
+  'card_declined',
+  'currency_mismatch',
+  'forbidden_origin',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string().check(z.regex(/^[a-z][a-z0-9_]*$/)),
+    message: z.string(),
+    signInUrl: z.optional(z.string()),
+    topUpUrl: z.optional(z.string()),
+    missing: z.optional(z.int()),
+    issues: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;

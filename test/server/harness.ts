@@ -1,0 +1,112 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { ManualClock } from '../../server/clock';
+import { resolveConfig, type ServerConfig } from '../../server/config';
+import { startServer, type RunningServer } from '../../server/server';
+import { connectDatabase, type DatabaseHandle } from '../../server/store/connect';
+import { randomUUID } from 'node:crypto';
+
+export const MERCHANT = 'http://merchant.test';
+export const OFFER_SECRET = 'test-offer-secret-0123456789abcdef0123456789';
+
+/** The demo catalog's shape, with content files from the repository's content/ folder. */
+export function testConfigFile(overrides: Record<string, unknown> = {}) {
+  return {
+    merchantOrigins: [MERCHANT],
+    startCredit: { amount: 500, currency: 'EUR' },
+    catalog: {
+      products: [
+        { id: 'article-42', title: 'Night trains', price: 49, currency: 'EUR', validity: 3600, content: 'content/article-42.html' },
+        { id: 'article-43', title: 'The bakery', price: 99, currency: 'EUR', validity: 3600, content: 'content/article-43.html' },
+        { id: 'big-report', title: 'Report', price: 10_000, currency: 'EUR', validity: 86_400 },
+      ],
+    },
+    ...overrides,
+  };
+}
+
+export function testConfig(overrides: Record<string, unknown> = {}): ServerConfig {
+  return resolveConfig(testConfigFile(overrides), {
+    baseDir: resolve(import.meta.dirname, '../..'),
+    env: { PAYWALL_OFFER_SECRET: OFFER_SECRET },
+    dataDir: mkdtempSync(join(tmpdir(), 'paywall-data-')),
+    listenUrl: 'http://127.0.0.1:0',
+  });
+}
+
+/** Which databases the store-level suites run on: SQLite always, PostgreSQL when DATABASE_URL names one. */
+export const databases: Array<{ name: 'sqlite' | 'postgres'; url: string | undefined }> = [
+  { name: 'sqlite', url: undefined },
+  { name: 'postgres', url: process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined },
+];
+
+export async function openTestDatabase(name: 'sqlite' | 'postgres'): Promise<DatabaseHandle & { drop(): Promise<void> }> {
+  if (name === 'sqlite') {
+    const handle = await connectDatabase({ sqlitePath: join(mkdtempSync(join(tmpdir(), 'paywall-db-')), 'test.sqlite') });
+    return { ...handle, drop: handle.close };
+  }
+  const schema = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+  const handle = await connectDatabase({ databaseUrl: process.env.DATABASE_URL, pgSchema: schema, poolSize: 20 });
+  return {
+    ...handle,
+    async drop() {
+      const { sql } = await import('kysely');
+      await sql.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).execute(handle.db);
+      await handle.close();
+    },
+  };
+}
+
+export interface TestServer extends RunningServer {
+  clock: ManualClock;
+  config: ServerConfig;
+  database: DatabaseHandle & { drop(): Promise<void> };
+  /** fetch against the server with JSON in and out; `token` becomes a bearer header. */
+  api(path: string, init?: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  signUp(email?: string, password?: string): Promise<{ token: string; customerId: string }>;
+}
+
+export async function startTestServer(options: { db?: 'sqlite' | 'postgres'; config?: Record<string, unknown>; clock?: ManualClock } = {}): Promise<TestServer> {
+  const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00.000Z');
+  const base = testConfig(options.config);
+  const database = await openTestDatabase(options.db ?? 'sqlite');
+  let config = base;
+  const running = await startServer({ config: base, port: 0, host: '127.0.0.1', clock, database, logger: pino({ level: 'silent' }) });
+  // The port is known only now; the hosted-page links must point at it.
+  config = Object.assign(base, { publicBaseUrl: running.url, ownOrigin: running.url });
+  const api: TestServer['api'] = async (path, init = {}) => {
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.body !== undefined) headers['content-type'] ??= 'application/json';
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
+    const response = await fetch(running.url + path, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers,
+      body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    if (response.headers.get('content-type')?.includes('json')) body = JSON.parse(text);
+    return { status: response.status, body, headers: response.headers };
+  };
+  let counter = 0;
+  return {
+    ...running,
+    clock,
+    config,
+    database,
+    api,
+    async close() {
+      await running.close();
+      await database.drop();
+    },
+    async signUp(email = `reader${++counter}-${randomUUID().slice(0, 8)}@example.com`, password = 'correct horse battery') {
+      const { status, body } = await api('/v1/accounts', { body: { email, password } });
+      if (status !== 201) throw new Error(`sign-up failed: ${status} ${JSON.stringify(body)}`);
+      return { token: body.token, customerId: body.customer.id };
+    },
+  };
+}
+
+export const idempotencyKey = () => `test_${randomUUID().replace(/-/g, '')}`;
