@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestServer, type TestServer } from './harness';
+import { databases, startTestServer, type TestServer } from './harness';
 
-describe('accounts and sessions', () => {
+for (const database of databases) {
+describe(`accounts and sessions on ${database.name}`, { skip: database.name === 'postgres' && !database.url ? 'DATABASE_URL is not set to a PostgreSQL URL' : false }, () => {
   let server: TestServer;
-  before(async () => (server = await startTestServer()));
-  after(() => server.close());
+  before(async () => (server = await startTestServer({ db: database.name })));
+  after(() => server?.close());
 
   test('sign-up creates a customer with the start credit and a working session', async () => {
     const { status, body } = await server.api('/v1/accounts', { body: { email: ' Reader@Example.com ', password: 'correct horse battery' } });
@@ -81,3 +82,4 @@ describe('accounts and sessions', () => {
     assert.equal((await server.api('/v1/me', { token })).status, 401);
   });
 });
+}

@@ -1,0 +1,13 @@
+import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
+import { Hono } from 'hono';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { AppEnv } from '../http/context';
+
+// serveStatic resolves its root against the working directory; point it at demo/ wherever the server starts.
+const root = relative(process.cwd(), fileURLToPath(new URL('../../demo', import.meta.url))) || '.';
+
+/** The demo pages a newcomer opens first, served beside the API so `npm start` is all it takes. */
+export function demoRoutes() {
+  return new Hono<AppEnv>().get('/*', serveStatic({ root }));
+}
