@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { ManualClock } from '../../server/clock';
 import { resolveConfig, type ServerConfig } from '../../server/config';
 import { startServer, type RunningServer } from '../../server/server';
@@ -68,12 +68,13 @@ export interface TestServer extends RunningServer {
   signUp(email?: string, password?: string): Promise<{ token: string; customerId: string }>;
 }
 
-export async function startTestServer(options: { db?: 'sqlite' | 'postgres'; config?: Record<string, unknown>; clock?: ManualClock } = {}): Promise<TestServer> {
+/** `logger` replaces the default silent logger, e.g. to capture log lines in memory. */
+export async function startTestServer(options: { db?: 'sqlite' | 'postgres'; config?: Record<string, unknown>; clock?: ManualClock; logger?: Logger } = {}): Promise<TestServer> {
   const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00.000Z');
   const base = testConfig(options.config);
   const database = await openTestDatabase(options.db ?? 'sqlite');
   let config = base;
-  const running = await startServer({ config: base, port: 0, host: '127.0.0.1', clock, database, logger: pino({ level: 'silent' }) });
+  const running = await startServer({ config: base, port: 0, host: '127.0.0.1', clock, database, logger: options.logger ?? pino({ level: 'silent' }) });
   // The port is known only now; the hosted-page links must point at it.
   config = Object.assign(base, { publicBaseUrl: running.url, ownOrigin: running.url });
   const api: TestServer['api'] = async (path, init = {}) => {
