@@ -10,6 +10,7 @@ import { accessRoutes } from './routes/access';
 import { accountRoutes } from './routes/accounts';
 import { catalogRoutes } from './routes/catalog';
 import { contentRoutes } from './routes/content';
+import { hostedRoutes } from './hosted/routes';
 import { demoRoutes } from './routes/demo';
 import { purchaseRoutes } from './routes/purchases';
 import { topUpRoutes } from './routes/top-ups';
@@ -51,6 +52,7 @@ export function createApp(services: Services) {
   app.route('/', purchaseRoutes(services));
   app.route('/', contentRoutes(services));
   app.route('/', topUpRoutes(services));
+  app.route('/', hostedRoutes(services));
   app.route('/', demoRoutes());
 
   app.notFound((c) => c.json(new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`).toBody(), 404));

@@ -1,0 +1,82 @@
+// paywall-kit hosted pages: report the result to the page that opened this window, then close.
+// Loaded from the backend's own origin (no inline script; see the Content-Security-Policy).
+(function () {
+  'use strict';
+
+  var main = document.querySelector('main');
+  if (!main) return;
+  var targetOrigin = main.getAttribute('data-target-origin') || '';
+  var returnUrl = main.getAttribute('data-return-url') || '';
+
+  function openerWindow() {
+    try {
+      return window.opener && !window.opener.closed ? window.opener : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function returnTarget() {
+    if (!returnUrl) return null;
+    try {
+      var url = new URL(returnUrl);
+      return url.protocol === 'https:' || url.protocol === 'http:' ? url : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  /** The result goes into the fragment, never the query string, so it never reaches a server log. */
+  function fragment(message) {
+    var params = new URLSearchParams();
+    params.set('paywall-type', message.type);
+    if (message.token) params.set('paywall-token', message.token);
+    return params.toString();
+  }
+
+  function showStatus() {
+    var status = document.getElementById('paywall-status');
+    if (!status) return;
+    var form = document.querySelector('form');
+    if (form && status.hidden) form.hidden = true;
+    status.hidden = false;
+    status.setAttribute('tabindex', '-1');
+    status.focus();
+  }
+
+  /** Posts to the opener and closes; without an opener, returns to the merchant page; else shows the status line. */
+  function deliver(message) {
+    var opener = openerWindow();
+    if (opener && targetOrigin) {
+      opener.postMessage(message, targetOrigin);
+      window.close();
+      // Still here when the browser refuses to close a window it did not open by script.
+      showStatus();
+      return;
+    }
+    var url = returnTarget();
+    if (url) {
+      url.hash = fragment(message);
+      window.location.replace(url.href);
+      return;
+    }
+    showStatus();
+  }
+
+  if (main.hasAttribute('data-paywall-complete')) {
+    var message = null;
+    try {
+      message = JSON.parse(main.getAttribute('data-message') || 'null');
+    } catch (error) {
+      message = null;
+    }
+    if (message && message.source === 'paywall-kit') deliver(message);
+  }
+
+  document.addEventListener('click', function (event) {
+    var target = event.target;
+    if (!(target instanceof Element) || !target.closest('[data-paywall-cancel]')) return;
+    event.preventDefault();
+    deliver({ source: 'paywall-kit', type: 'cancelled' });
+  });
+})();

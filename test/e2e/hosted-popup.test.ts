@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../server/harness';
+
+/** A tiny merchant page on its own origin: opens a hosted popup on click and records the messages it accepts. */
+function merchantPage(backend: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Merchant</title></head>
+<body>
+<button id="sign-up">Create an account</button>
+<button id="sign-in">Sign in</button>
+<button id="top-up">Top up</button>
+<ol id="messages"></ol>
+<script>
+  const BACKEND = ${JSON.stringify(backend)};
+  let popup = null;
+  function openHosted(page, extra) {
+    const url = BACKEND + '/hosted/' + page + '?origin=' + encodeURIComponent(location.origin) + '&lang=en' + (extra || '');
+    popup = window.open(url, 'paywall-kit', 'popup,width=480,height=720');
+  }
+  document.getElementById('sign-up').addEventListener('click', () => openHosted('sign-up'));
+  document.getElementById('sign-in').addEventListener('click', () => openHosted('sign-in'));
+  document.getElementById('top-up').addEventListener('click', () => openHosted('top-up', '&amount=700&currency=EUR'));
+  window.addEventListener('message', (event) => {
+    if (event.origin !== BACKEND || event.source !== popup) return;
+    const item = document.createElement('li');
+    item.textContent = JSON.stringify(event.data);
+    document.getElementById('messages').append(item);
+  });
+</script>
+</body>
+</html>`;
+}
+
+describe('hosted pages in a popup', { timeout: 30_000 }, () => {
+  let backend: TestServer;
+  let merchant: Server;
+  let merchantOrigin: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const cspViolations: string[] = [];
+
+  before(async () => {
+    merchant = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(merchantPage(backend.url));
+    });
+    await new Promise<void>((resolve) => merchant.listen(0, '127.0.0.1', resolve));
+    merchantOrigin = `http://127.0.0.1:${(merchant.address() as AddressInfo).port}`;
+    backend = await startTestServer({ config: { merchantOrigins: [merchantOrigin] } });
+    browser = await chromium.launch({
+      executablePath: '/usr/lib/chromium/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    context = await browser.newContext();
+    context.on('page', (opened) => {
+      opened.on('console', (message) => {
+        if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+      });
+    });
+    page = await context.newPage();
+    await page.goto(merchantOrigin + '/');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await backend?.close();
+    await new Promise<void>((resolve) => merchant.close(() => resolve()));
+  });
+
+  /** Clicks a merchant button, lets `fill` work in the popup, and returns the message the merchant accepted. */
+  async function throughPopup(button: string, fill: (popup: Page) => Promise<void>): Promise<any> {
+    const seen = await page.locator('#messages li').count();
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.click(button)]);
+    await popup.waitForLoadState('domcontentloaded');
+    const closed = popup.waitForEvent('close');
+    await fill(popup);
+    await closed;
+    assert.ok(popup.isClosed(), 'the popup closed itself');
+    await page.locator('#messages li').nth(seen).waitFor();
+    return JSON.parse((await page.locator('#messages li').nth(seen).textContent()) ?? 'null');
+  }
+
+  async function me(token: string) {
+    const response = await backend.api('/v1/me', { token });
+    assert.equal(response.status, 200);
+    return response.body;
+  }
+
+  test('sign-up in the popup hands the token to the merchant page, then top-up raises the wallet', async () => {
+    const email = `popup-${randomUUID().slice(0, 8)}@example.com`;
+    const signedUp = await throughPopup('#sign-up', async (popup) => {
+      await popup.getByLabel('Email address').fill(email);
+      await popup.getByLabel('Password').fill('correct horse battery');
+      await popup.getByLabel('I agree to the terms of use and the privacy policy.').check();
+      await popup.getByRole('button', { name: 'Create account' }).click();
+    });
+    assert.equal(signedUp.source, 'paywall-kit');
+    assert.equal(signedUp.type, 'signed-up');
+    assert.equal(typeof signedUp.token, 'string');
+    const account = await me(signedUp.token);
+    assert.equal(account.customer.email, email);
+    assert.equal(account.wallet.balance, 500);
+
+    // The hosted session from the sign-up carries over: the top-up form comes straight up.
+    const toppedUp = await throughPopup('#top-up', async (popup) => {
+      await popup.getByRole('heading', { name: 'Top up your wallet' }).waitFor();
+      assert.ok(await popup.getByLabel('€10.00').isChecked(), 'the smallest amount covering the missing €7.00 is preselected');
+      await popup.getByLabel('Card number').fill('4242 4242 4242 4242');
+      await popup.getByLabel('Month (MM)').fill('12');
+      await popup.getByLabel('Year (YYYY)').fill('2030');
+      await popup.getByLabel('Security code (CVC)').fill('123');
+      await popup.getByRole('button', { name: 'Pay and top up' }).click();
+    });
+    assert.deepEqual(toppedUp, { source: 'paywall-kit', type: 'topped-up' });
+    assert.equal((await me(signedUp.token)).wallet.balance, 1500);
+    assert.deepEqual(cspViolations, []);
+  });
+
+  test('Cancel reports `cancelled` and closes the popup', async () => {
+    const cancelled = await throughPopup('#sign-in', async (popup) => {
+      await popup.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await popup.getByRole('button', { name: 'Cancel' }).click();
+    });
+    assert.deepEqual(cancelled, { source: 'paywall-kit', type: 'cancelled' });
+    assert.deepEqual(cspViolations, []);
+  });
+});
