@@ -2,6 +2,7 @@ import { defineConfig } from 'vite';
 
 /** The browser kit: one self-contained ES module that a `<script type="module">` tag can load. */
 export default defineConfig({
+  publicDir: false,
   build: {
     target: 'es2022',
     outDir: 'dist',

@@ -11,6 +11,12 @@ export default {
   // Loopback only; 127.0.0.2 keeps the dev server off other interfaces and stays a secure context.
   hostname: '127.0.0.2',
   concurrency: 2,
+  // msw's worker must be served from the root so its scope covers the test pages (see toolchain.md).
+  middleware: [
+    (ctx, next) => { if (ctx.path === '/mockServiceWorker.js') ctx.url = '/public/mockServiceWorker.js'; return next(); },
+    // Stand-in for the backend's hosted pages: services tests open popups there and post from inside them.
+    (ctx, next) => { if (!ctx.path.startsWith('/hosted/')) return next(); ctx.type = 'html'; ctx.body = '<!doctype html><title>hosted page stand-in</title>'; },
+  ],
   plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) })],
   browsers: [
     chromeLauncher({

@@ -50,6 +50,11 @@ export interface ServerConfig {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+
+  /** The message is printed as the one line a failed start shows: never more than one. */
+  constructor(message: string) {
+    super(message.replace(/\s*[\r\n]+\s*/g, ' '));
+  }
 }
 
 export interface LoadConfigOptions {
@@ -63,11 +68,17 @@ export interface LoadConfigOptions {
 
 /** Reads, validates and resolves `paywall.config.json`; any problem is one message naming the field. */
 export function loadConfig({ path, env = process.env, listenUrl = 'http://127.0.0.1:8787', dataDir = 'data' }: LoadConfigOptions): ServerConfig {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError(`Cannot read config ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`Invalid config ${path}: not valid JSON: ${(error as Error).message}`);
   }
   return resolveConfig(raw, { baseDir: dirname(resolve(path)), env, listenUrl, dataDir, source: path });
 }
@@ -76,11 +87,18 @@ export function resolveConfig(
   raw: unknown,
   { baseDir, env = process.env, listenUrl = 'http://127.0.0.1:8787', dataDir = 'data', source = 'config' }: { baseDir: string; env?: NodeJS.ProcessEnv; listenUrl?: string; dataDir?: string; source?: string },
 ): ServerConfig {
-  const parsed = z.safeParse(ConfigFile, raw);
+  // zod/mini has no messages of its own ("Invalid input"): the English ones say what was expected.
+  const parsed = z.safeParse(ConfigFile, raw, { error: z.locales.en().localeError, reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const field = issue.path.length ? issue.path.join('.') : '(root)';
-    throw new ConfigError(`Invalid config ${source}: field "${field}": ${issue.message}`);
+    // An unknown field is reported on the object that holds it: name the field itself.
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+    const field = path.length ? path.map(String).join('.') : '(root)';
+    const message =
+      issue.code === 'unrecognized_keys' ? 'unknown field (check its spelling)'
+      : issue.code === 'invalid_type' && issue.input === undefined ? `required (${issue.expected})`
+      : issue.message;
+    throw new ConfigError(`Invalid config ${source}: field "${field}": ${message}`);
   }
   const file = parsed.data;
   const products = new Map<string, CatalogProduct & { contentPath?: string }>();

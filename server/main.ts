@@ -18,9 +18,7 @@ try {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 } catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(78);
-  }
-  throw error;
+  // One line a person can act on (port taken, database unreachable), not a stack trace.
+  console.error(error instanceof ConfigError ? error.message : `Cannot start the paywall-kit backend: ${(error as Error).message}`);
+  process.exit(error instanceof ConfigError ? 78 : 1);
 }

@@ -23,7 +23,7 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/me', summary: 'The signed-in customer and wallet', auth: 'required', success: { status: 200, schema: MeResponse }, errors: [401] },
   { method: 'post', path: '/v1/access', summary: 'Check access to up to 200 products at once', auth: 'optional', body: AccessRequest, success: { status: 200, schema: AccessResponse }, errors: [400, 401] },
   { method: 'post', path: '/v1/purchases', summary: 'Buy a product or signed offer from the wallet (idempotent)', auth: 'optional', body: PurchaseRequest, success: { status: 200, schema: PurchaseResponse }, errors: [400, 401, 402, 404, 409] },
-  { method: 'get', path: '/v1/content/{product}', summary: 'The paid HTML fragment of a product', auth: 'optional', success: { status: 200, contentType: 'text/html' }, errors: [402, 404] },
+  { method: 'get', path: '/v1/content/{product}', summary: 'The paid HTML fragment of a product', auth: 'optional', success: { status: 200, contentType: 'text/html' }, errors: [400, 402, 404] },
   { method: 'post', path: '/v1/top-ups', summary: 'Top up the wallet with a card (hosted pages only)', auth: 'required', body: TopUpRequest, success: { status: 200, schema: TopUpResponse }, errors: [400, 401, 402, 403, 409] },
 ];
 
@@ -39,7 +39,9 @@ export function buildOpenApi(serverUrl: string) {
         ...(op.success.contentType ? { content: { [op.success.contentType]: { schema: { type: 'string' } } } } : {}),
       },
     };
-    for (const status of op.errors) responses[status] = { $ref: '#/components/responses/Error' };
+    // Every body can be malformed, too large or of the wrong type, and a stale bearer token is a 401 wherever one is read.
+    const errors = new Set([...op.errors, ...(op.body ? [400, 413, 415] : []), ...(op.auth === 'none' ? [] : [401])]);
+    for (const status of [...errors].sort((a, b) => a - b)) responses[status] = { $ref: '#/components/responses/Error' };
     (paths[op.path] ??= {})[op.method] = {
       summary: op.summary,
       operationId: `${op.method}${op.path.replace(/[^A-Za-z]+(\w)/g, (_, ch: string) => ch.toUpperCase())}`,

@@ -1,7 +1,9 @@
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import type { ErrorBody } from '../src/protocol';
 import { createApp } from './app';
 import { systemClock, type Clock } from './clock';
 import type { ServerConfig } from './config';
@@ -30,8 +32,10 @@ export interface RunningServer {
 /** Logs never carry secrets: these paths are censored wherever they appear. */
 export const REDACT = ['token', 'password', 'card', 'number', 'cvc', 'authorization', 'req.headers.authorization', '*.token', '*.password', '*.card', '*.cvc'];
 
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' } });
+/** The server's logger; `destination` (stdout by default) lets tests read what it writes. */
+export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACT, censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
@@ -44,6 +48,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s as Server));
     (s as Server).once('error', reject);
   });
+  server.on('clientError', answerClientError);
   const sockets = attachNotificationSockets(server, services);
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
@@ -57,4 +62,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       if (!options.database) await database.close();
     },
   };
+}
+
+/**
+ * What Node's HTTP parser refuses (malformed requests, bytes beyond a Content-Length, oversized
+ * headers) is answered like every other 4xx: a JSON error body with a code, then the connection
+ * closes. As in Node's default, nothing is written once a response has started on the socket.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (error.code !== 'ECONNRESET' && socket.writable && !inFlight?.headersSent) {
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const message = status === 431 ? 'The request headers are too large.' : status === 408 ? 'The request took too long to arrive.' : 'The request is not valid HTTP.';
+    const body = JSON.stringify({ error: { code: 'bad_request', message } } satisfies ErrorBody);
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }

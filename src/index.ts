@@ -1,2 +1,24 @@
-/** The wire contract, for pages and backends that speak it directly. Elements register here as they land. */
-export * from './protocol';
+import './components/register';
+import { installPurchaseTriggers } from './api/purchase-triggers';
+import { servicesNear } from './api/backend';
+
+export { paywall } from './api/paywall';
+export { Product, type ProductEventType } from './api/product';
+export * from './events';
+export { PaywallButtonElement } from './components/paywall-button';
+export { PaywallConfigElement } from './components/paywall-config';
+export { PaywallContentElement } from './components/paywall-content';
+export { WalletBalanceElement } from './components/wallet-balance';
+export { BackendError } from './services/backend-error';
+export type { AccessState } from './services/entitlement-store';
+export type { PurchaseTarget } from './services/purchase-flow';
+export type * from './protocol';
+
+installPurchaseTriggers();
+
+// A purchase that left the page for a hosted page (popup blocked) completes on return.
+try {
+  void servicesNear().purchases.resumePending().catch(() => undefined);
+} catch {
+  // No backend on this page: nothing can be pending.
+}

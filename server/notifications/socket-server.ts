@@ -31,6 +31,9 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
   });
 
   async function serve(ws: LiveSocket, request: IncomingMessage, url: URL) {
+    // Listen for errors first: a bad frame (e.g. one over maxPayload) emits 'error' at any time,
+    // also while the token is checked or after a 4401/4403 close, and an unheard one is a crash.
+    ws.on('error', (error) => logger.warn({ err: error.message }, 'notification socket error'));
     const origin = request.headers.origin;
     if (origin && origin !== config.ownOrigin && !config.merchantOrigins.includes(origin)) {
       ws.close(CLOSE_FORBIDDEN_ORIGIN, 'origin not allowed');
@@ -42,6 +45,9 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
       ws.close(NOTIFICATION_CLOSE_UNAUTHORIZED, 'unauthorized');
       return;
     }
+    // The client may have left while its token was checked; its 'close' has then already fired,
+    // so a subscription made now would never be removed.
+    if (ws.readyState !== ws.OPEN) return;
     const customerId = auth.customer.id;
     let lastSent = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
     let buffered: Notification[] | null = [];
@@ -54,9 +60,12 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
     ws.alive = true;
     ws.on('pong', () => (ws.alive = true));
     ws.on('close', unsubscribe);
-    ws.on('error', (error) => logger.warn({ err: error.message }, 'notification socket error'));
     try {
-      for (let page = await notifications.listAfter(customerId, lastSent); page.length; page = await notifications.listAfter(customerId, lastSent)) {
+      // `send` skips everything once the client has gone, so `lastSent` would stop moving and the
+      // same page would be read forever (never yielding to the event loop on SQLite): stop instead.
+      while (ws.readyState === ws.OPEN) {
+        const page = await notifications.listAfter(customerId, lastSent);
+        if (!page.length) break;
         page.forEach(send);
       }
       buffered.sort((a, b) => a.id - b.id).forEach(send);

@@ -11,6 +11,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** PostgreSQL schema the tables live in, when not the default search path. */
+  schema?: string;
   close(): Promise<void>;
 }
 
@@ -41,7 +43,7 @@ export async function connectDatabase({ databaseUrl, sqlitePath = ':memory:', pg
       }
     }
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return { db, dialect: 'postgres', ...(pgSchema ? { schema: pgSchema } : {}), close: () => db.destroy() };
   }
   if (sqlitePath !== ':memory:') mkdirSync(dirname(sqlitePath), { recursive: true });
   const sqlite = new SQLite(sqlitePath);
@@ -54,7 +56,8 @@ export async function connectDatabase({ databaseUrl, sqlitePath = ':memory:', pg
 }
 
 export async function migrate(handle: DatabaseHandle): Promise<void> {
-  const migrator = new Migrator({ db: handle.db, provider: migrationsFor(handle.dialect) });
+  // Without the schema named, Kysely looks for its migration tables anywhere on the search path.
+  const migrator = new Migrator({ db: handle.db, provider: migrationsFor(handle.dialect), ...(handle.schema ? { migrationTableSchema: handle.schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${(error as Error)?.message ?? 'unknown error'}`);

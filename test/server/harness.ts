@@ -73,10 +73,12 @@ export async function startTestServer(options: { db?: 'sqlite' | 'postgres'; con
   const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00.000Z');
   const base = testConfig(options.config);
   const database = await openTestDatabase(options.db ?? 'sqlite');
-  let config = base;
-  const running = await startServer({ config: base, port: 0, host: '127.0.0.1', clock, database, logger: options.logger ?? pino({ level: 'silent' }) });
+  const running = await startServer({ config: base, port: 0, host: '127.0.0.1', clock, database, logger: options.logger ?? pino({ level: 'silent' }) }).catch(async (error) => {
+    await database.drop();
+    throw error;
+  });
   // The port is known only now; the hosted-page links must point at it.
-  config = Object.assign(base, { publicBaseUrl: running.url, ownOrigin: running.url });
+  const config = Object.assign(base, { publicBaseUrl: running.url, ownOrigin: running.url });
   const api: TestServer['api'] = async (path, init = {}) => {
     const headers: Record<string, string> = { ...init.headers };
     if (init.body !== undefined) headers['content-type'] ??= 'application/json';

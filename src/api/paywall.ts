@@ -1,0 +1,57 @@
+import { PaywallAccessEvent } from '../events/access';
+import { PaywallErrorEvent } from '../events/error';
+import { PaywallWindowEvent } from '../events/window';
+import { BackendError } from '../services/backend-error';
+import type { AccessState } from '../services/entitlement-store';
+import { productOf, type PurchaseTarget } from '../services/purchase-flow';
+import { configure, servicesNear } from './backend';
+
+type PaywallEventName = Extract<keyof HTMLElementEventMap, `paywall-${string}`>;
+
+/**
+ * The JS API, for apps that drive the paywall from code. Every method is promise-based; the
+ * events it causes bubble to `document` like the elements' own, so `paywall.on()` sees both.
+ */
+export const paywall = {
+  configure,
+
+  /** Buys a product or offer; call it inside a click handler so a hosted window may open. */
+  purchase(target: PurchaseTarget): Promise<AccessState> {
+    const product = productOf(target);
+    return servicesNear()
+      .purchases.purchase(target, { onProgress: (_step, window) => window && document.dispatchEvent(new PaywallWindowEvent(window, product)) })
+      .then(
+        (access) => {
+          document.dispatchEvent(new PaywallAccessEvent(access.product, access.expiresAt, 'purchase'));
+          return access;
+        },
+        (error: unknown) => {
+          const failure = error instanceof BackendError ? error : new BackendError('configuration_error', String(error));
+          document.dispatchEvent(new PaywallErrorEvent(failure.code, failure.message, product));
+          throw failure;
+        },
+      );
+  },
+
+  /** Access for each product, checked with one batched request. */
+  checkAccess(products: string[]): Promise<AccessState[]> {
+    const { entitlements } = servicesNear();
+    return Promise.all(products.map((product) => entitlements.check(product)));
+  },
+
+  /** Opens the hosted sign-in (or sign-up) window; call it inside a click handler. */
+  signIn(mode?: 'sign-in' | 'sign-up'): Promise<void> {
+    return servicesNear().signIn(mode);
+  },
+
+  signOut(): Promise<void> {
+    return servicesNear().signOut();
+  },
+
+  /** Listens to a `paywall-*` event anywhere on the page; returns the function that stops listening. */
+  on<K extends PaywallEventName>(type: K, listener: (event: HTMLElementEventMap[K]) => void): () => void {
+    const handler = listener as EventListener;
+    document.addEventListener(type, handler);
+    return () => document.removeEventListener(type, handler);
+  },
+};

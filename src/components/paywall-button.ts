@@ -1,0 +1,211 @@
+import { css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import * as z from 'zod/mini';
+import { Currency, MinorUnits, ProductId } from '../protocol';
+import { SubscriptionController } from '../controllers/subscription-controller';
+import { PaywallAccessEvent } from '../events/access';
+import { PaywallErrorEvent } from '../events/error';
+import { PaywallWindowEvent } from '../events/window';
+import { errorText, formatMoney } from '../i18n/messages';
+import { BackendError } from '../services/backend-error';
+import type { PurchaseStep } from '../services/purchase-flow';
+import { PaywallElement } from './internal/paywall-element';
+import { readOffer } from './internal/offer';
+import { tokens } from './internal/shared-styles';
+
+export type PaywallButtonState = 'idle' | 'checking' | 'working' | 'window-open' | 'granted' | 'error';
+
+const ButtonAttributes = z.object({
+  product: ProductId,
+  price: z.optional(MinorUnits),
+  currency: z.optional(Currency),
+});
+
+/**
+ * Buys access to a product: one click from the wallet, or through the backend's hosted sign-in and
+ * top-up windows when needed. Hides itself once the reader has access.
+ *
+ * @summary A buy button for one product or signed offer.
+ * @slot - The label; defaults to "Buy for <price>".
+ * @csspart button - The native button.
+ * @csspart price - The price, when a label is slotted.
+ * @csspart status - The status line announced to screen readers.
+ * @csspart error - The error message, in the error state.
+ * @cssprop [--paywall-accent=#1d4ed8] - Button background.
+ * @cssprop [--paywall-on-accent=#ffffff] - Button text.
+ * @cssprop [--paywall-radius=0.375rem] - Corner radius.
+ * @cssprop [--paywall-font=inherit] - Font family.
+ * @cssprop [--paywall-error=#b42318] - Error text.
+ * @fires paywall-access - Access was granted (by purchase or because the reader already had it).
+ * @fires paywall-error - The purchase failed; `code` says why.
+ * @fires paywall-window - A hosted window opened, completed, was closed or was blocked.
+ */
+export class PaywallButtonElement extends PaywallElement {
+  static override styles = [
+    tokens,
+    css`
+      :host {
+        display: inline-block;
+        min-height: 2.5em;
+      }
+      :host([state='granted']:not([keep-visible])) {
+        display: none;
+      }
+      .price {
+        margin-inline-start: 0.5em;
+        font-weight: 600;
+      }
+      .error {
+        display: block;
+        margin-top: 0.25em;
+        font-size: 0.9em;
+      }
+    `,
+  ];
+
+  /** Catalog product id. Use either `product` or `offer`. */
+  @property({ reflect: true }) product?: string;
+  /** A merchant-signed offer (dynamic price); see `npm run sign-offer`. */
+  @property({ reflect: true }) offer?: string;
+  /** Display price in integer minor units (49 = €0.49); the backend refuses to charge if it differs. */
+  @property({ type: Number }) price?: number;
+  /** ISO 4217 currency of `price`. */
+  @property({ reflect: true }) currency?: string;
+  /** Seconds of access, for display. */
+  @property({ type: Number }) validity?: number;
+  /** Stay visible as "Purchased" once access is granted, instead of hiding. */
+  @property({ type: Boolean, reflect: true, attribute: 'keep-visible' }) keepVisible = false;
+  /** The purchase state, reflected for styling: idle, checking, working, window-open, granted, error. */
+  @property({ reflect: true }) state: PaywallButtonState = 'checking';
+
+  @state() private errorMessage = '';
+  @state() private status = '';
+  @state() private hasLabel = false;
+
+  #subscribedTo: string | null = null;
+
+  #access = new SubscriptionController(this, () => {
+    const services = this.services;
+    const product = this.#target()?.product;
+    this.#subscribedTo = this.#subscriptionKey();
+    if (!services || !product) return;
+    const unsubscribe = services.entitlements.subscribe(product, (access) => this.#onAccess(access.granted, access.expiresAt, access.source === 'purchase' ? 'purchase' : access.source === 'notification' ? 'notification' : access.source === 'other-tab' ? 'other-tab' : 'check'));
+    const known = services.entitlements.get(product);
+    if (known) this.#onAccess(known.granted, known.expiresAt, 'check');
+    else {
+      this.state = 'checking';
+      services.entitlements.check(product).catch((error) => this.#fail(error));
+    }
+    return unsubscribe;
+  });
+
+  /** What is being bought: product id and display price, from the attributes or the offer. */
+  #target(): { product: string; offer?: string; price?: number; currency?: string } | null {
+    if (this.offer) {
+      const offer = readOffer(this.offer);
+      return offer ? { product: offer.product, offer: this.offer, price: offer.price, currency: offer.currency } : null;
+    }
+    const parsed = z.safeParse(ButtonAttributes, { product: this.product, price: this.price, currency: this.currency });
+    return parsed.success ? parsed.data : null;
+  }
+
+  #subscriptionKey(): string {
+    return `${this.backendUrl}|${this.#target()?.product}`;
+  }
+
+  protected override willUpdate(): void {
+    // A new product, backend or provider (one may upgrade after this element) means new access to follow.
+    if (this.isConnected && this.#subscriptionKey() !== this.#subscribedTo) this.#access.refresh();
+  }
+
+  #onAccess(granted: boolean, expiresAt: string | null, source: 'check' | 'purchase' | 'notification' | 'other-tab') {
+    if (granted) {
+      const first = this.state !== 'granted';
+      this.state = 'granted';
+      this.errorMessage = '';
+      if (first) this.dispatchEvent(new PaywallAccessEvent(this.#target()!.product, expiresAt, source));
+    } else if (this.state === 'granted' || this.state === 'checking') {
+      this.state = 'idle';
+    }
+  }
+
+  #fail(error: unknown) {
+    const code = error instanceof BackendError ? error.code : 'generic';
+    const message = errorText(this.locale, code, error instanceof Error ? error.message : undefined);
+    if (code === 'popup_closed') {
+      this.state = 'idle';
+      this.status = message;
+    } else {
+      this.state = 'error';
+      this.errorMessage = message;
+      this.status = message;
+    }
+    this.dispatchEvent(new PaywallErrorEvent(code, message, this.#target()?.product));
+  }
+
+  #onClick() {
+    const services = this.services;
+    const target = this.#target();
+    if (!services || !target || this.state === 'working' || this.state === 'window-open' || this.state === 'granted') return;
+    this.state = 'working';
+    this.errorMessage = '';
+    this.status = this.t.working;
+    const onProgress = (step: PurchaseStep, window?: 'opened' | 'completed' | 'closed' | 'blocked') => {
+      if (window) this.dispatchEvent(new PaywallWindowEvent(window, target.product));
+      if (window === 'opened') {
+        this.state = 'window-open';
+        this.status = step === 'topping-up' ? this.t.toppingUp : this.t.signingIn;
+      } else if (window === 'blocked') {
+        this.status = this.t.redirecting;
+      } else if (step !== 'granted') {
+        this.state = 'working';
+        this.status = this.t.working;
+      }
+    };
+    // Called synchronously inside the click, so the hosted window may open without being blocked.
+    services.purchases
+      .purchase(target, { onProgress })
+      .then((access) => {
+        this.status = this.t.granted;
+        this.#onAccess(access.granted, access.expiresAt, 'purchase');
+      })
+      .catch((error) => this.#fail(error));
+  }
+
+  #label(price: string | null) {
+    if (this.state === 'granted') return this.t.purchased;
+    if (this.state === 'error') return this.t.tryAgain;
+    return price ? this.t.buy(price) : this.t.buyNoPrice;
+  }
+
+  protected override render() {
+    const problem = this.configurationProblem() ?? (this.#target() ? null : 'product (or a valid offer) is missing or malformed');
+    if (problem) {
+      return html`<span part="error" class="error" role="alert">${this.t.configError}</span>`;
+    }
+    const target = this.#target()!;
+    const price = target.price !== undefined && target.currency ? formatMoney(target.price, target.currency, this.locale) : null;
+    const busy = this.state === 'working' || this.state === 'checking' || this.state === 'window-open';
+    return html`
+      <button
+        part="button button-${this.state}"
+        type="button"
+        aria-busy=${busy ? 'true' : 'false'}
+        aria-disabled=${busy || this.state === 'granted' ? 'true' : 'false'}
+        aria-describedby="status"
+        @click=${this.#onClick}
+      >
+        <slot @slotchange=${this.#onSlotChange}>${this.#label(price)}</slot>${this.hasLabel && price && this.state !== 'granted'
+          ? html`<span part="price" class="price">${price}</span>`
+          : nothing}
+      </button>
+      ${this.state === 'error' ? html`<span part="error" class="error">${this.errorMessage}</span>` : nothing}
+      <span id="status" part="status" class="visually-hidden" role="status" aria-live="polite">${this.status}</span>
+    `;
+  }
+
+  #onSlotChange(event: Event) {
+    const slot = event.target as HTMLSlotElement;
+    this.hasLabel = slot.assignedNodes({ flatten: false }).some((node) => node.nodeType === Node.ELEMENT_NODE || node.textContent?.trim());
+  }
+}

@@ -1,0 +1,47 @@
+import { LitElement, css, html, type PropertyValues } from 'lit';
+import { provide } from '@lit/context';
+import { property, state } from 'lit/decorators.js';
+import { paywallContext, type PaywallConfigValue } from '../context/paywall-context';
+import { toLocale } from '../i18n/messages';
+import type { StorageKind } from '../services/session-store';
+
+const STORAGE_KINDS: readonly StorageKind[] = ['local', 'session', 'memory'];
+
+/**
+ * Provides the backend, locale and session storage to every paywall element inside it.
+ *
+ * @summary Configuration for the paywall elements it contains.
+ * @slot - The page content with paywall elements.
+ */
+export class PaywallConfigElement extends LitElement {
+  static override styles = css`
+    :host {
+      display: contents;
+    }
+  `;
+
+  /** Base URL of the backend, e.g. `https://pay.example`. */
+  @property({ reflect: true }) backend?: string;
+
+  /** `en` or `de`; defaults to the page's `lang`. */
+  @property({ reflect: true }) locale?: string;
+
+  /** Where the reader's session token is kept: `local` (default), `session` or `memory`. */
+  @property({ reflect: true }) storage?: string;
+
+  @provide({ context: paywallContext })
+  @state()
+  protected value: PaywallConfigValue = { backend: null, locale: null, storage: 'local' };
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('backend') || changed.has('locale') || changed.has('storage')) {
+      const storage = STORAGE_KINDS.includes(this.storage as StorageKind) ? (this.storage as StorageKind) : 'local';
+      if (this.storage && storage !== this.storage) console.error(`<paywall-config>: storage="${this.storage}" is not one of ${STORAGE_KINDS.join(', ')}; using local`);
+      this.value = { backend: this.backend?.trim() || null, locale: this.locale ? toLocale(this.locale) : null, storage };
+    }
+  }
+
+  protected override render() {
+    return html`<slot></slot>`;
+  }
+}

@@ -1,0 +1,160 @@
+import { css, html, nothing } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { Task } from '@lit/task';
+import * as z from 'zod/mini';
+import { ProductId } from '../protocol';
+import { SubscriptionController } from '../controllers/subscription-controller';
+import { PaywallAccessEvent, type AccessEventSource } from '../events/access';
+import { PaywallDeniedEvent } from '../events/denied';
+import { PaywallErrorEvent } from '../events/error';
+import { errorText } from '../i18n/messages';
+import { BackendError } from '../services/backend-error';
+import type { AccessState } from '../services/entitlement-store';
+import { PaywallElement } from './internal/paywall-element';
+import { sanitizedContainer } from './internal/sanitize';
+import { tokens } from './internal/shared-styles';
+
+export type PaywallContentState = 'checking' | 'locked' | 'loading' | 'unlocked' | 'error';
+
+/**
+ * Shows paid content once the backend confirms access. By default (safe mode) the paid fragment
+ * is fetched from the backend only after access is confirmed, so it is never in the page before.
+ * With `inline`, content already in the page is merely hidden until access: that is presentation,
+ * not protection, because anyone can read the page source.
+ *
+ * @summary Paid content, revealed on access.
+ * @slot teaser - Always visible: the free part of the article.
+ * @slot locked - Shown while the reader has no access (a `<paywall-button>`, say).
+ * @slot - With `inline`: the content to reveal on access.
+ * @csspart content - The wrapper of the revealed content.
+ * @csspart status - Loading and error messages.
+ * @fires paywall-access - Access confirmed and content revealed.
+ * @fires paywall-denied - The reader has no access (or lost it on expiry or sign-out).
+ * @fires paywall-error - Loading the content failed.
+ */
+export class PaywallContentElement extends PaywallElement {
+  static override styles = [
+    tokens,
+    css`
+      :host {
+        display: block;
+      }
+    `,
+  ];
+
+  /** Catalog product id whose access unlocks this content. */
+  @property({ reflect: true }) product?: string;
+  /** Load the fragment from this URL instead of the backend's `/v1/content/<product>`. */
+  @property() src?: string;
+  /** Reveal light-DOM content already in the page instead of loading it (not protection). */
+  @property({ type: Boolean, reflect: true }) inline = false;
+  /** Insert the fragment without sanitizing it; only for HTML you fully control. */
+  @property({ type: Boolean, reflect: true }) trusted = false;
+  /** checking, locked, loading, unlocked or error; reflected for styling. */
+  @property({ reflect: true }) state: PaywallContentState = 'checking';
+
+  @state() private access: AccessState | null = null;
+  #inserted: HTMLElement | null = null;
+  #subscribedTo: string | null = null;
+
+  #follow = new SubscriptionController(this, () => {
+    const services = this.services;
+    const product = this.#product();
+    this.#subscribedTo = `${this.backendUrl}|${product}`;
+    if (!services || !product) return;
+    const unsubscribe = services.entitlements.subscribe(product, (access) => this.#onAccess(access));
+    const known = services.entitlements.get(product);
+    if (known) this.#onAccess(known);
+    else services.entitlements.check(product).catch((error) => this.#fail(error));
+    return unsubscribe;
+  });
+
+  #load = new Task(this, {
+    args: () => [this.access?.granted === true && !this.inline, this.#product(), this.src, this.trusted] as const,
+    task: async ([load, product, src, trusted], { signal }) => {
+      if (!load || !product) return null;
+      const services = this.services!;
+      this.state = 'loading';
+      const fragment = src ? await services.client.fragment(src, signal) : await services.client.content(product, signal);
+      const container = await sanitizedContainer(fragment, trusted);
+      signal.throwIfAborted();
+      return container;
+    },
+    onComplete: (container) => {
+      this.#remove();
+      if (!container) return;
+      container.slot = 'paid';
+      container.setAttribute('data-paywall-content', '');
+      this.#inserted = container;
+      this.append(container);
+      this.state = 'unlocked';
+      this.dispatchEvent(new PaywallAccessEvent(this.#product()!, this.access?.expiresAt ?? null, this.#eventSource()));
+    },
+    onError: (error) => this.#fail(error),
+  });
+
+  #product(): string | null {
+    const parsed = z.safeParse(ProductId, this.product);
+    return parsed.success ? parsed.data : null;
+  }
+
+  #eventSource(): AccessEventSource {
+    const source = this.access?.source;
+    return source === 'purchase' || source === 'notification' || source === 'other-tab' ? source : 'check';
+  }
+
+  protected override willUpdate(): void {
+    if (this.isConnected && `${this.backendUrl}|${this.#product()}` !== this.#subscribedTo) this.#follow.refresh();
+  }
+
+  #onAccess(access: AccessState) {
+    const wasGranted = this.access?.granted === true;
+    this.access = access;
+    if (access.granted) {
+      if (this.inline) {
+        this.state = 'unlocked';
+        if (!wasGranted) this.dispatchEvent(new PaywallAccessEvent(access.product, access.expiresAt, this.#eventSource()));
+      }
+      return;
+    }
+    this.#remove();
+    if (this.state !== 'locked') {
+      this.state = 'locked';
+      const reason = access.source === 'expiry' ? 'expired' : access.source === 'sign-out' ? 'signed-out' : access.source === 'notification' ? 'revoked' : 'no-access';
+      this.dispatchEvent(new PaywallDeniedEvent(access.product, reason));
+    }
+  }
+
+  #remove() {
+    this.#inserted?.remove();
+    this.#inserted = null;
+  }
+
+  #fail(error: unknown) {
+    const code = error instanceof BackendError ? error.code : 'generic';
+    if (code === 'aborted') return;
+    this.state = 'error';
+    this.dispatchEvent(new PaywallErrorEvent(code, errorText(this.locale, code, (error as Error)?.message), this.#product() ?? undefined));
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    // Paid content leaves the page with its element; it is loaded again on return if still allowed.
+    this.#remove();
+  }
+
+  protected override render() {
+    if (this.configurationProblem() || !this.#product()) {
+      return html`<slot name="teaser"></slot><p part="status" class="error" role="alert">${this.t.configError}</p>`;
+    }
+    const unlocked = this.state === 'unlocked';
+    return html`
+      <slot name="teaser"></slot>
+      ${unlocked ? nothing : html`<slot name="locked"></slot>`}
+      <div part="content" ?hidden=${!unlocked}>${this.inline ? html`<slot></slot>` : html`<slot name="paid"></slot>`}</div>
+      <p part="status" role="status" aria-live="polite" class=${this.state === 'error' ? 'error' : 'visually-hidden'}>
+        ${this.state === 'loading' ? this.t.loading : this.state === 'error' ? errorText(this.locale, 'generic') : ''}
+      </p>
+    `;
+  }
+}

@@ -1,0 +1,5 @@
+export * from './access';
+export * from './balance';
+export * from './denied';
+export * from './error';
+export * from './window';

@@ -1,0 +1,10 @@
+/** Browser services of the kit: plain TypeScript, no lit. Elements reach them through `PaywallServices.for(backend)`. */
+export { BackendError, isBackendError, type ClientErrorCode } from './backend-error';
+export { SessionStore, type StorageKind } from './session-store';
+export { BackendClient, type BackendClientOptions, type HostedPage } from './backend-client';
+export { EntitlementStore, type AccessSource, type AccessState, type EntitlementStoreOptions } from './entitlement-store';
+export { HostedWindow, HostedWindowEvent, type HostedWindowEventType } from './hosted-window';
+export { NotificationSocket, type NotificationSocketOptions } from './notification-socket';
+export { WalletStore } from './wallet-store';
+export { PurchaseFlow, type PurchaseFlowDeps, type PurchaseOptions, type PurchaseStep, type PurchaseTarget } from './purchase-flow';
+export { PaywallServices, type PaywallServicesOptions } from './paywall-services';

@@ -1,0 +1,94 @@
+import type { Wallet } from '../protocol';
+import { BackendClient, resolveBaseUrl } from './backend-client';
+import { EntitlementStore } from './entitlement-store';
+import { NotificationSocket } from './notification-socket';
+import { PurchaseFlow } from './purchase-flow';
+import { SessionStore, type StorageKind } from './session-store';
+import { WalletStore } from './wallet-store';
+
+export interface PaywallServicesOptions {
+  storage?: StorageKind;
+  locale?: () => string;
+  /** For tests and embedders: the page's fetch, WebSocket and same-tab navigation. */
+  fetch?: typeof fetch;
+  WebSocket?: typeof WebSocket;
+  navigate?: (url: string) => void;
+}
+
+const REGISTRY = Symbol.for('paywall-kit.services');
+
+/** Shared by every copy of the kit on the page, so two bundles still use one socket and one session per backend. */
+function registry(): Map<string, PaywallServices> {
+  const holder = globalThis as typeof globalThis & { [REGISTRY]?: Map<string, PaywallServices> };
+  return (holder[REGISTRY] ??= new Map());
+}
+
+/**
+ * Everything the elements share for one backend: session, client, entitlements, notification
+ * socket, wallet and purchases. One instance per backend origin per page (`PaywallServices.for`);
+ * the first caller's options win.
+ */
+export class PaywallServices {
+  readonly backend: string;
+  readonly session: SessionStore;
+  readonly client: BackendClient;
+  readonly notifications: NotificationSocket;
+  readonly entitlements: EntitlementStore;
+  readonly wallet: WalletStore;
+  readonly purchases: PurchaseFlow;
+
+  /** The services of `backend` (absolute, or relative to the page); throws BackendError configuration_error for a bad URL. */
+  static for(backend: string, options: PaywallServicesOptions = {}): PaywallServices {
+    const url = resolveBaseUrl(backend);
+    const services = registry();
+    let found = services.get(url.origin);
+    if (!found) {
+      found = new PaywallServices(url.href, options);
+      services.set(url.origin, found);
+    }
+    return found;
+  }
+
+  protected constructor(backend: string, options: PaywallServicesOptions) {
+    this.backend = backend;
+    const origin = new URL(backend).origin;
+    this.session = new SessionStore(origin, options.storage);
+    this.client = new BackendClient({ baseUrl: backend, session: this.session, ...(options.fetch && { fetch: options.fetch }), ...(options.locale && { locale: options.locale }) });
+    this.notifications = new NotificationSocket(backend, this.session, options.WebSocket ? { WebSocket: options.WebSocket } : {});
+    // The notification feed reaches entitlements and wallet here; each listens only while it has subscribers.
+    this.entitlements = new EntitlementStore(this.client, this.session, { notifications: this.notifications });
+    this.wallet = new WalletStore(this.client, this.session, this.notifications);
+    this.purchases = new PurchaseFlow({ client: this.client, session: this.session, entitlements: this.entitlements, wallet: this.wallet, ...(options.navigate && { navigate: options.navigate }) });
+    // A purchase that left through the redirect fallback completes on return even if no element
+    // asks; elements that call resumePending() get this same promise, errors included.
+    this.purchases.resumePending().catch(() => undefined);
+  }
+
+  /** Opens the hosted sign-in (default for readers seen before) or sign-up; call it inside a click. */
+  signIn(mode?: 'sign-in' | 'sign-up'): Promise<void> {
+    return this.purchases.signIn(mode);
+  }
+
+  /** Signs out here at once (elements re-lock), and on the server when it can be reached. */
+  async signOut(): Promise<void> {
+    try {
+      await this.client.signOut();
+    } catch {
+      // The local session is gone either way; an unreachable server only keeps a token nobody holds.
+    }
+  }
+
+  /** Opens the hosted top-up window; call it inside a click. Resolves with the new balance. */
+  async openTopUp(): Promise<Wallet | null> {
+    await this.purchases.topUp();
+    return this.wallet.wallet;
+  }
+
+  /** Removes these services from the page registry (tests, single-page apps switching backends). */
+  dispose(): void {
+    const services = registry();
+    const origin = new URL(this.backend).origin;
+    if (services.get(origin) === this) services.delete(origin);
+    this.entitlements.dispose();
+  }
+}

@@ -1,0 +1,149 @@
+import { setupWorker } from 'msw/browser';
+import { http, HttpResponse, ws } from 'msw';
+
+/**
+ * The mocked backend lives on the test page's own origin: msw answers its /v1 requests, and the
+ * hosted windows the kit opens land on pages of the same origin that a test can drive.
+ */
+export const BACKEND = location.origin;
+export const SOCKET_URL = `${BACKEND.replace(/^http/, 'ws')}/v1/notifications`;
+
+export const notificationsLink = ws.link(SOCKET_URL);
+/** By default the notification socket connects to a mock that stays silent, never to the dev server. */
+export const worker = setupWorker(notificationsLink.addEventListener('connection', () => undefined));
+
+/** Starts msw for the file and removes per-test handlers after each test. */
+export function useMockServiceWorker() {
+  before(() => worker.start({ serviceWorker: { url: '/mockServiceWorker.js' }, onUnhandledRequest: 'bypass', quiet: true }));
+  afterEach(() => worker.resetHandlers());
+  after(() => worker.stop());
+}
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  authorization: string | null;
+  body: any;
+}
+
+const error = (status: number, code: string, extras: Record<string, unknown> = {}) =>
+  HttpResponse.json({ error: { code, message: `${code} (mock)`, ...extras } }, { status });
+
+/**
+ * A small in-memory backend with one customer: tokens, a wallet, prices, entitlements and
+ * idempotent purchases, answering like the reference server. `requests` records what was sent.
+ */
+export class FakeBackend {
+  readonly requests: SeenRequest[] = [];
+  /**
+   * Valid tokens. Give each test file its own: parallel test pages share the BroadcastChannel of
+   * the backend origin, and tabs apply each other's grants only for the same session.
+   */
+  readonly tokens: Set<string>;
+  balance = 500;
+  currency = 'EUR';
+  prices = new Map<string, number>([['article-42', 49], ['article-43', 49], ['expensive', 900]]);
+  /** product → expiresAt (ISO) */
+  grants = new Map<string, string>();
+  validityMs = 3_600_000;
+  readonly #purchases = new Map<string, unknown>();
+
+  constructor(...tokens: string[]) {
+    this.tokens = new Set(tokens);
+    worker.use(...this.handlers());
+  }
+
+  /** Requests to `path` (e.g. '/v1/purchases'). */
+  sent(path: string, method?: string): SeenRequest[] {
+    return this.requests.filter((r) => r.path === path && (!method || r.method === method));
+  }
+
+  handlers() {
+    const record = async (request: Request) => {
+      const url = new URL(request.url);
+      const text = request.method === 'GET' || request.method === 'DELETE' ? '' : await request.clone().text();
+      const seen: SeenRequest = { method: request.method, path: url.pathname, authorization: request.headers.get('authorization'), body: text ? JSON.parse(text) : undefined };
+      this.requests.push(seen);
+      const token = /^Bearer (.+)$/.exec(seen.authorization ?? '')?.[1] ?? null;
+      return { seen, token, bad: token !== null && !this.tokens.has(token) };
+    };
+    return [
+      http.post(`${BACKEND}/v1/access`, async ({ request }) => {
+        const { seen, token, bad } = await record(request);
+        if (bad) return error(401, 'unauthenticated');
+        const products: string[] = seen.body.products;
+        if (products.length > 200) return error(400, 'validation_failed');
+        const now = Date.now();
+        return HttpResponse.json({
+          access: products.map((product) => {
+            const until = token ? this.grants.get(product) : undefined;
+            const granted = !!until && Date.parse(until) > now;
+            return { product, granted, expiresAt: granted ? until! : null };
+          }),
+        });
+      }),
+      http.post(`${BACKEND}/v1/purchases`, async ({ request }) => {
+        const { seen, token, bad } = await record(request);
+        const { product, price, idempotencyKey } = seen.body;
+        if (!this.prices.has(product)) return error(404, 'unknown_product');
+        if (!token) return error(401, 'sign_in_required', { signInUrl: `${BACKEND}/hosted/sign-in` });
+        if (bad) return error(401, 'unauthenticated');
+        const previous = this.#purchases.get(idempotencyKey);
+        if (previous) return HttpResponse.json(previous);
+        const cost = this.prices.get(product)!;
+        if (price !== undefined && price !== cost) return error(409, 'price_mismatch');
+        const held = this.grants.get(product);
+        if (!held || Date.parse(held) <= Date.now()) {
+          if (this.balance < cost) {
+            const missing = cost - this.balance;
+            return error(402, 'insufficient_funds', { missing, topUpUrl: `${BACKEND}/hosted/top-up?amount=${missing}&currency=${this.currency}` });
+          }
+          this.balance -= cost;
+          this.grants.set(product, new Date(Date.now() + this.validityMs).toISOString());
+        }
+        const response = { status: 'granted', entitlement: { product, expiresAt: this.grants.get(product) }, wallet: { balance: this.balance, currency: this.currency } };
+        this.#purchases.set(idempotencyKey, response);
+        return HttpResponse.json(response);
+      }),
+      http.get(`${BACKEND}/v1/me`, async ({ request }) => {
+        const { token, bad } = await record(request);
+        if (!token || bad) return error(401, 'unauthenticated');
+        return HttpResponse.json({ customer: { id: 'cus_1', email: 'reader@example.com', createdAt: '2026-01-01T00:00:00.000Z' }, wallet: { balance: this.balance, currency: this.currency } });
+      }),
+      http.delete(`${BACKEND}/v1/sessions/current`, async ({ request }) => {
+        const { token, bad } = await record(request);
+        if (!token || bad) return error(401, 'unauthenticated');
+        this.tokens.delete(token);
+        return new HttpResponse(null, { status: 204 });
+      }),
+      http.get(`${BACKEND}/v1/content/:product`, async ({ request, params }) => {
+        const { token, bad } = await record(request);
+        if (bad) return error(401, 'unauthenticated');
+        const until = token ? this.grants.get(String(params.product)) : undefined;
+        if (!until) return error(402, 'access_required');
+        return HttpResponse.text(`<p>Paid ${String(params.product)}</p>`, { headers: { 'Content-Type': 'text/html' } });
+      }),
+    ];
+  }
+}
+
+/**
+ * Clears what the kit keeps in Web Storage for `origin`. Test files run in parallel pages of one
+ * origin and share localStorage, so each file keeps to its own backend origin or to memory sessions.
+ */
+export function clearStorage(origin = BACKEND) {
+  for (const area of [localStorage, sessionStorage]) {
+    for (const key of Object.keys(area)) if (key.startsWith('paywall-kit:') && key.endsWith(`:${origin}`)) area.removeItem(key);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `condition` holds (checked every 10 ms), failing after `timeout` ms. */
+export async function until(condition: () => unknown, timeout = 3000, what = 'condition'): Promise<void> {
+  const start = performance.now();
+  while (!condition()) {
+    if (performance.now() - start > timeout) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}

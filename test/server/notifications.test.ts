@@ -1,0 +1,402 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, before, describe, test } from 'node:test';
+import * as z from 'zod/mini';
+import WebSocket from 'ws';
+import { NOTIFICATION_CLOSE_UNAUTHORIZED, Notification, WalletBalanceChangedResource, AccessGrantedResource } from '../../src/protocol';
+import { MERCHANT, databases, idempotencyKey, startTestServer, type TestServer } from './harness';
+
+const CARD = { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' };
+
+/** A notification socket as a client sees it: every message parsed with the contract schema. */
+interface Client {
+  ws: WebSocket;
+  messages: Notification[];
+  /** Resolves once a message with this id (or a later one) has arrived. */
+  until(id: number): Promise<Notification[]>;
+  /** Resolves once `count` messages have arrived. */
+  count(count: number): Promise<Notification[]>;
+  closed: Promise<{ code: number; reason: string }>;
+  close(): Promise<void>;
+}
+
+function connect(server: TestServer, options: { token?: string; header?: string; after?: number; origin?: string } = {}): Client {
+  const url = new URL('/v1/notifications', server.url.replace(/^http/, 'ws'));
+  if (options.token !== undefined) url.searchParams.set('token', options.token);
+  if (options.after !== undefined) url.searchParams.set('after', String(options.after));
+  const headers: Record<string, string> = {};
+  if (options.header) headers.authorization = `Bearer ${options.header}`;
+  if (options.origin) headers.origin = options.origin;
+  const ws = new WebSocket(url, { headers });
+  const messages: Notification[] = [];
+  const waiters = new Set<() => void>();
+  let failure: Error | null = null;
+  ws.on('message', (data) => {
+    try {
+      messages.push(z.parse(Notification, JSON.parse(String(data))));
+    } catch (error) {
+      failure = error as Error;
+    }
+    for (const check of waiters) check();
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => {
+    resolve({ code, reason: String(reason) });
+    for (const check of waiters) check();
+  }));
+  ws.on('error', () => {});
+  const waitFor = (done: () => boolean, what: string) =>
+    new Promise<Notification[]>((resolve, reject) => {
+      const check = () => {
+        if (failure) reject(failure);
+        else if (done()) resolve([...messages]);
+        else if (ws.readyState === WebSocket.CLOSED) reject(new Error(`socket closed while waiting for ${what}; got ${JSON.stringify(messages)}`));
+        else return;
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  return {
+    ws,
+    messages,
+    closed,
+    until: (id) => waitFor(() => messages.some((m) => m.id >= id), `id ${id}`),
+    count: (count) => waitFor(() => messages.length >= count, `${count} messages`),
+    async close() {
+      if (ws.readyState !== WebSocket.CLOSED) {
+        ws.close();
+        await closed;
+      }
+    },
+  };
+}
+
+function assertIncreasing(messages: Notification[]) {
+  for (let i = 1; i < messages.length; i++) assert.ok(messages[i]!.id > messages[i - 1]!.id, `ids increase: ${messages.map((m) => m.id).join(', ')}`);
+}
+
+for (const database of databases) describe(`notifications over WebSocket on ${database.name}`, { skip: database.name === 'postgres' && !database.url ? 'DATABASE_URL is not set to a PostgreSQL URL' : false }, () => {
+  let server: TestServer;
+  const products = Array.from({ length: 40 }, (_, i) => ({ id: `item-${i}`, title: `Item ${i}`, price: 1, currency: 'EUR', validity: 3600 }));
+  before(async () => {
+    server = await startTestServer({
+      db: database.name,
+      config: {
+        catalog: {
+          products: [
+            { id: 'article-42', title: 'Night trains', price: 49, currency: 'EUR', validity: 3600 },
+            { id: 'article-43', title: 'The bakery', price: 99, currency: 'EUR', validity: 3600 },
+            { id: 'article-44', title: 'Rivers', price: 25, currency: 'EUR', validity: 3600 },
+            ...products,
+          ],
+        },
+      },
+    });
+  });
+  after(() => server.close());
+
+  const purchase = async (token: string, product: string) => {
+    const { status, body } = await server.api('/v1/purchases', { token, body: { product, idempotencyKey: idempotencyKey() } });
+    assert.equal(status, 200, JSON.stringify(body));
+    return body;
+  };
+  const topUp = async (token: string, amount: number) => {
+    const { status, body } = await server.api('/v1/top-ups', { token, headers: { origin: server.url }, body: { amount, currency: 'EUR', card: CARD, idempotencyKey: idempotencyKey() } });
+    assert.equal(status, 200, JSON.stringify(body));
+    return body;
+  };
+  test('sign-up credit, then a purchase arrive live as wallet.balance.changed and access.granted', async () => {
+    const { token } = await server.signUp();
+    const client = connect(server, { token });
+    const [credit] = await client.count(1);
+    assert.equal(credit!.type, 'wallet.balance.changed');
+    assert.deepEqual(z.parse(WalletBalanceChangedResource, credit!.resource), { balance: 500, currency: 'EUR', delta: 500, reason: 'start_credit' });
+
+    const bought = await purchase(token, 'article-42');
+    const messages = await client.count(3);
+    assert.deepEqual(messages.slice(1).map((m) => m.type), ['wallet.balance.changed', 'access.granted']);
+    assert.deepEqual(z.parse(WalletBalanceChangedResource, messages[1]!.resource), { balance: 451, currency: 'EUR', delta: -49, reason: 'purchase' });
+    assert.deepEqual(z.parse(AccessGrantedResource, messages[2]!.resource), { product: 'article-42', expiresAt: bought.entitlement.expiresAt });
+
+    // A top-up is the fence: once it arrives, nothing else was sent before it.
+    await topUp(token, 1000);
+    const fenced = await client.count(4);
+    assert.equal(fenced[3]!.type, 'wallet.balance.changed');
+    assert.deepEqual(z.parse(WalletBalanceChangedResource, fenced[3]!.resource), { balance: 1451, currency: 'EUR', delta: 1000, reason: 'top_up' });
+    assertIncreasing(fenced);
+    await client.close();
+    assert.equal(client.messages.length, 4);
+  });
+
+  test('a reconnect with after=<last id> receives exactly the missed notifications, in order', async () => {
+    const { token } = await server.signUp();
+    const first = connect(server, { token });
+    const [credit] = await first.count(1);
+    await first.close();
+
+    await purchase(token, 'article-42');
+    await purchase(token, 'article-43');
+
+    const again = connect(server, { header: token, after: credit!.id });
+    const missed = await again.count(4);
+    assert.deepEqual(missed.map((m) => [m.type, m.resource.product ?? m.resource.reason]), [
+      ['wallet.balance.changed', 'purchase'],
+      ['access.granted', 'article-42'],
+      ['wallet.balance.changed', 'purchase'],
+      ['access.granted', 'article-43'],
+    ]);
+    assert.equal(missed[2]!.resource.balance, 500 - 49 - 99);
+    assert.ok(missed[0]!.id > credit!.id);
+    assertIncreasing(missed);
+
+    // Live after the backlog, and nothing from the backlog twice.
+    await purchase(token, 'article-44');
+    const all = await again.count(6);
+    assert.deepEqual(all.slice(4).map((m) => m.type), ['wallet.balance.changed', 'access.granted']);
+    assertIncreasing(all);
+    await again.close();
+    assert.equal(again.messages.length, 6);
+
+    // Resuming from the newest id sends nothing old; the next change is the first message.
+    const caughtUp = connect(server, { token, after: all[5]!.id });
+    await once(caughtUp.ws, 'open');
+    const { wallet } = await topUp(token, 100);
+    const [next] = await caughtUp.count(1);
+    assert.equal(next!.resource.balance, wallet.balance);
+    assert.equal(next!.resource.reason, 'top_up');
+    await caughtUp.close();
+    assert.equal(caughtUp.messages.length, 1);
+  });
+
+  test('a customer never receives another customer\'s notifications', async () => {
+    const alice = await server.signUp();
+    const bob = await server.signUp();
+    const aliceSocket = connect(server, { token: alice.token });
+    const bobSocket = connect(server, { token: bob.token });
+    await Promise.all([aliceSocket.count(1), bobSocket.count(1)]);
+
+    await purchase(alice.token, 'article-42');
+    await topUp(alice.token, 300);
+    await aliceSocket.count(4);
+    // Bob's own top-up fences his socket: anything of Alice's would have arrived before it.
+    await topUp(bob.token, 700);
+    const bobs = await bobSocket.count(2);
+    assert.deepEqual(bobs.map((m) => m.resource.reason), ['start_credit', 'top_up']);
+    assert.deepEqual(bobs.map((m) => m.resource.balance), [500, 1200]);
+
+    // Nor in a backlog, whatever `after` says.
+    const backlog = connect(server, { token: bob.token, after: 0 });
+    const replay = await backlog.until(bobs[1]!.id);
+    assert.deepEqual(replay.map((m) => m.id), bobs.map((m) => m.id));
+    await Promise.all([aliceSocket.close(), bobSocket.close(), backlog.close()]);
+    assert.equal(bobSocket.messages.length, 2);
+    assert.ok(aliceSocket.messages.every((m) => !bobs.some((b) => b.id === m.id)));
+  });
+
+  test('a missing, unknown or signed-out token closes the socket with 4401', async () => {
+    for (const options of [{}, { token: '' }, { token: 'pws_not-a-real-token' }, { header: 'pws_not-a-real-token' }, { token: 'x'.repeat(300) }]) {
+      const client = connect(server, options);
+      const { code } = await client.closed;
+      assert.equal(code, NOTIFICATION_CLOSE_UNAUTHORIZED, JSON.stringify(options));
+      assert.equal(client.messages.length, 0);
+    }
+    const { token } = await server.signUp();
+    assert.equal((await server.api('/v1/sessions/current', { method: 'DELETE', token })).status, 204);
+    const signedOut = connect(server, { token });
+    assert.equal((await signedOut.closed).code, NOTIFICATION_CLOSE_UNAUTHORIZED);
+    assert.equal(signedOut.messages.length, 0);
+  });
+
+  test('a socket from an origin outside the allowlist is closed with 4403; allowed origins connect', async () => {
+    const { token } = await server.signUp();
+    const evil = connect(server, { token, origin: 'https://evil.example' });
+    assert.equal((await evil.closed).code, 4403);
+    assert.equal(evil.messages.length, 0);
+    for (const origin of [MERCHANT, server.url]) {
+      const client = connect(server, { token, origin });
+      assert.equal((await client.count(1))[0]!.resource.reason, 'start_credit');
+      await client.close();
+    }
+  });
+
+  test('an unknown path on the socket port is refused', async () => {
+    const ws = new WebSocket(server.url.replace(/^http/, 'ws') + '/v1/elsewhere');
+    const [error] = (await once(ws, 'error')) as [Error];
+    assert.match(error.message, /404/);
+  });
+
+  test('notifications committed while the backlog is read are delivered exactly once, with no gaps', async () => {
+    const { token } = await server.signUp();
+    const sockets: Client[] = [];
+    const purchases: Array<Promise<unknown>> = [];
+    // Purchases run while sockets connect and read their backlogs at every stage of the burst.
+    for (const [index, product] of products.entries()) {
+      purchases.push(purchase(token, product.id));
+      if (index % 4 === 0) sockets.push(connect(server, { token }));
+      if (index % 8 === 3) sockets.push(connect(server, { token, after: 1 }));
+      if (index % 10 === 5) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(purchases);
+    const fence = await topUp(token, 50);
+    assert.equal(fence.wallet.balance, 500 - products.length + 50);
+    const expected = await server.database.db.selectFrom('notifications').select('id').where('customer_id', '=', (await server.api('/v1/me', { token })).body.customer.id).orderBy('id').execute();
+    const ids = expected.map((row) => Number(row.id));
+    assert.equal(ids.length, 1 + 2 * products.length + 1);
+    for (const socket of sockets) {
+      const received = await socket.until(ids.at(-1)!);
+      const after = Number(new URL(socket.ws.url).searchParams.get('after') ?? 0);
+      assert.deepEqual(received.map((m) => m.id), ids.filter((id) => id > after));
+      assertIncreasing(received);
+      await socket.close();
+    }
+  });
+
+  test('a notification committed just before or just after a backlog page is read is delivered once', async () => {
+    for (const when of ['before', 'after'] as const) {
+      const { token, customerId } = await server.signUp();
+      await purchase(token, 'article-42');
+      const { notifications } = server.services;
+      const listAfter = notifications.listAfter;
+      let injected = false;
+      // While the socket reads its first backlog page, another purchase commits (and is published).
+      notifications.listAfter = async (id, afterId, limit) => {
+        if (id !== customerId || injected) return listAfter.call(notifications, id, afterId, limit);
+        injected = true;
+        if (when === 'before') await purchase(token, 'article-43');
+        const page = await listAfter.call(notifications, id, afterId, limit);
+        if (when === 'after') await purchase(token, 'article-43');
+        return page;
+      };
+      try {
+        const client = connect(server, { token });
+        await client.count(5);
+        const fence = await topUp(token, 10);
+        const stored = await server.database.db.selectFrom('notifications').select('id').where('customer_id', '=', customerId).orderBy('id').execute();
+        const received = await client.until(Number(stored.at(-1)!.id));
+        assert.equal(received.at(-1)!.resource.balance, fence.wallet.balance);
+        assert.deepEqual(received.map((m) => m.id), stored.map((row) => Number(row.id)), `${when}: every stored notification once, in order`);
+        assert.deepEqual(received.map((m) => m.resource.reason ?? m.resource.product), ['start_credit', 'purchase', 'article-42', 'purchase', 'article-43', 'top_up']);
+        await client.close();
+      } finally {
+        notifications.listAfter = listAfter;
+      }
+    }
+  });
+
+  test('a client that leaves before its backlog is sent does not keep the server reading', async () => {
+    const { token, customerId } = await server.signUp();
+    for (const product of products.slice(0, 10)) await purchase(token, product.id);
+    const { notifications, bus } = server.services;
+    const listAfter = notifications.listAfter;
+    const subscribe = bus.subscribe;
+    let left!: () => void;
+    const serverSawClose = new Promise<void>((resolve) => (left = resolve));
+    let subscribed!: () => void;
+    const serverSubscribed = new Promise<void>((resolve) => (subscribed = resolve));
+    const reads: number[] = [];
+    // Hold the backlog read until the server has seen the client go, then count what follows.
+    bus.subscribe = (id, listener) => {
+      const unsubscribe = subscribe.call(bus, id, listener);
+      if (id === customerId) subscribed();
+      return () => {
+        unsubscribe();
+        if (id === customerId) left();
+      };
+    };
+    notifications.listAfter = async (id, afterId, limit) => {
+      if (id === customerId) {
+        reads.push(afterId);
+        await serverSawClose;
+        // A runaway loop over an in-process database never yields to the event loop: stop it
+        // here, so the test fails instead of freezing the server.
+        if (reads.length > 3) throw new Error('runaway backlog loop');
+      }
+      return listAfter.call(notifications, id, afterId, limit);
+    };
+    try {
+      const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/notifications?token=${token}`);
+      ws.on('error', () => {});
+      // Leave once the server has accepted the token and is about to read the backlog.
+      await Promise.all([once(ws, 'open'), serverSubscribed]);
+      ws.terminate();
+      await serverSawClose;
+      // Each round trip through the (single, first-come-first-served) SQLite connection gives a
+      // runaway backlog loop the chance to read again.
+      for (let round = 0; round < 5; round++) {
+        await server.database.db.selectFrom('customers').select('id').limit(1).execute();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.deepEqual(reads, [0], 'the backlog is read once, and not again after the client left');
+    } finally {
+      notifications.listAfter = listAfter;
+      bus.subscribe = subscribe;
+    }
+    // The server still serves sockets and HTTP.
+    const client = connect(server, { token });
+    assert.equal((await client.count(21)).length, 21);
+    await client.close();
+    assert.equal((await server.api('/v1/catalog')).status, 200);
+  });
+
+  test('an oversized frame closes only that socket, whatever state it is in, and the server keeps serving', async () => {
+    const { token } = await server.signUp();
+    const cases: Array<[Parameters<typeof connect>[1], number[]]> = [
+      [{ token, origin: 'https://evil.example' }, [4403]],
+      // The frame may arrive while the token is still being checked: then it is refused as too big first.
+      [{ token: 'pws_not-a-real-token' }, [NOTIFICATION_CLOSE_UNAUTHORIZED, 1009]],
+      // A signed-in socket either sees the frame before or after its backlog; it is closed as too big.
+      [{ token }, [1009]],
+    ];
+    for (const [options, codes] of cases) {
+      const client = connect(server, options);
+      client.ws.once('open', () => client.ws.send('x'.repeat(4096)));
+      const { code } = await client.closed;
+      assert.ok(codes.includes(code), `${JSON.stringify(options)}: closed with ${code}`);
+      assert.equal((await server.api('/v1/catalog')).status, 200);
+    }
+    const healthy = connect(server, { token });
+    assert.equal((await healthy.count(1))[0]!.resource.reason, 'start_credit');
+    await healthy.close();
+  });
+
+  test('a client that leaves while its token is checked leaves no subscription behind', async () => {
+    const { token, customerId } = await server.signUp();
+    const { accounts, bus } = server.services;
+    const authenticate = accounts.authenticate;
+    const subscribe = bus.subscribe;
+    let live = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let checking!: () => void;
+    const checkStarted = new Promise<void>((resolve) => (checking = resolve));
+    accounts.authenticate = async (value) => {
+      checking();
+      await released;
+      return authenticate.call(accounts, value);
+    };
+    bus.subscribe = (id, listener) => {
+      const unsubscribe = subscribe.call(bus, id, listener);
+      if (id === customerId) live++;
+      return () => {
+        unsubscribe();
+        if (id === customerId) live--;
+      };
+    };
+    try {
+      const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/notifications?token=${token}`);
+      ws.on('error', () => {});
+      await Promise.all([once(ws, 'open'), checkStarted]);
+      ws.terminate();
+      await once(ws, 'close');
+      // An HTTP round trip after the client's close lets the server take in that close first.
+      await server.api('/v1/catalog');
+      release();
+      await server.api('/v1/catalog');
+      assert.equal(live, 0, 'subscriptions left for a socket that is gone');
+    } finally {
+      release();
+      accounts.authenticate = authenticate;
+      bus.subscribe = subscribe;
+    }
+  });
+});
