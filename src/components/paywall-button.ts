@@ -25,6 +25,7 @@ const ButtonAttributes = z.object({
  * Buys access to a product: one click from the wallet, or through the backend's hosted sign-in and
  * top-up windows when needed. Hides itself once the reader has access.
  *
+ * @tagname paywall-button
  * @summary A buy button for one product or signed offer.
  * @slot - The label; defaults to "Buy for <price>".
  * @csspart button - The native button.

@@ -10,6 +10,7 @@ const STORAGE_KINDS: readonly StorageKind[] = ['local', 'session', 'memory'];
 /**
  * Provides the backend, locale and session storage to every paywall element inside it.
  *
+ * @tagname paywall-config
  * @summary Configuration for the paywall elements it contains.
  * @slot - The page content with paywall elements.
  */

@@ -22,6 +22,7 @@ export type PaywallContentState = 'checking' | 'locked' | 'loading' | 'unlocked'
  * With `inline`, content already in the page is merely hidden until access: that is presentation,
  * not protection, because anyone can read the page source.
  *
+ * @tagname paywall-content
  * @summary Paid content, revealed on access.
  * @slot teaser - Always visible: the free part of the article.
  * @slot locked - Shown while the reader has no access (a `<paywall-button>`, say).

@@ -13,6 +13,7 @@ import { tokens } from './internal/shared-styles';
  * The reader's wallet: sign-in and account creation when signed out; balance, top-up and sign-out
  * when signed in. The balance updates live.
  *
+ * @tagname wallet-balance
  * @summary Wallet balance with sign-in, top-up and sign-out.
  * @csspart balance - The formatted balance.
  * @csspart sign-in - The sign-in button.
