@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod/mini';
-import { OfferPayload } from '../../src/protocol';
+import { decodeOfferToken, OfferPayload } from '../../src/protocol';
 import { ApiError } from '../errors';
 
 const canonical = (offer: OfferPayload) =>
@@ -15,20 +15,11 @@ export function signOffer(secret: string, payload: OfferPayload): string {
 }
 
 export function verifyOffer(secret: string, token: string, now: Date): OfferPayload {
-  const invalid = () => new ApiError(400, 'invalid_offer', 'This offer is not valid. Reload the page and try again.');
-  const [body, signature, extra] = token.split('.');
-  if (!body || !signature || extra !== undefined) throw invalid();
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
+  const decoded = decodeOfferToken(token);
+  const expected = decoded && mac(secret, decoded.payload);
+  if (!decoded || !expected || decoded.signature.length !== expected.length || !timingSafeEqual(decoded.signature, expected)) {
+    throw new ApiError(400, 'invalid_offer', 'This offer is not valid. Reload the page and try again.');
   }
-  const parsed = z.safeParse(OfferPayload, decoded);
-  if (!parsed.success) throw invalid();
-  const expected = mac(secret, parsed.data);
-  const actual = Buffer.from(signature, 'base64url');
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw invalid();
-  if (parsed.data.expiresAt * 1000 <= now.getTime()) throw new ApiError(400, 'offer_expired', 'This offer has expired. Reload the page for the current price.');
-  return parsed.data;
+  if (decoded.payload.expiresAt * 1000 <= now.getTime()) throw new ApiError(400, 'offer_expired', 'This offer has expired. Reload the page for the current price.');
+  return decoded.payload;
 }

@@ -7,3 +7,4 @@ export * from './purchases';
 export * from './top-ups';
 export * from './notifications';
 export * from './hosted-messages';
+export * from './offer-token';

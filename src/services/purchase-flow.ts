@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { Currency, HostedMessage, IdempotencyKey, MinorUnits, OfferPayload, OfferToken, ProductId, type PurchaseRequest, type PurchaseResponse } from '../protocol';
+import { Currency, decodeOfferToken, HostedMessage, IdempotencyKey, MinorUnits, OfferToken, ProductId, type PurchaseRequest, type PurchaseResponse } from '../protocol';
 import type { BackendClient, HostedPage } from './backend-client';
 import { BackendError, toBackendError } from './backend-error';
 import type { AccessState, EntitlementStore } from './entitlement-store';
@@ -84,13 +84,9 @@ export function newIdempotencyKey(): string {
 /** The product a target buys: its `product`, or the one named inside its (unverified here) offer. */
 export function productOf(target: PurchaseTarget): string {
   if (target.offer) {
-    try {
-      const [payload = ''] = target.offer.split('.');
-      const json = atob(payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '='));
-      return z.parse(OfferPayload, JSON.parse(json)).product;
-    } catch (error) {
-      throw new BackendError('configuration_error', 'The offer is not a readable signed offer.', { cause: error });
-    }
+    const offer = decodeOfferToken(target.offer);
+    if (!offer) throw new BackendError('configuration_error', 'The offer is not a readable signed offer.');
+    return offer.payload.product;
   }
   if (target.product && z.safeParse(ProductId, target.product).success) return target.product;
   throw new BackendError('configuration_error', target.product ? `"${target.product}" is not a valid product id.` : 'Say what to buy: a product or an offer.');
