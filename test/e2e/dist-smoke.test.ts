@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadConfig } from '../../server/config';
+import { startServer, type RunningServer } from '../../server/server';
+
+/**
+ * The built file a `<script type="module">` tag loads (dist/paywall-kit.js, served by the server
+ * at /kit/), in a real browser: a build that compiles but breaks in the browser (unlowered
+ * decorators, a missing chunk) fails here. `npm run test:e2e` builds it first.
+ */
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/** A merchant page as an editor writes it, loading the kit from `scripts`. */
+function merchantPage(lang: string, scripts: string[]): string {
+  return `<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<title>dist smoke</title>
+<link rel="icon" href="data:,">
+<meta name="paywall-backend" content="/">
+${scripts.map((src) => `<script type="module" src="${src}"></script>`).join('\n')}
+</head>
+<body>
+<paywall-content product="article-42"><p slot="teaser">Teaser</p></paywall-content>
+<paywall-button product="article-42" price="49" currency="EUR"></paywall-button>
+</body>
+</html>`;
+}
+
+describe('the built kit (dist/paywall-kit.js) in the browser', { timeout: 30_000 }, () => {
+  let dataDir: string;
+  let server: RunningServer;
+  let browser: Browser;
+
+  before(async () => {
+    assert.ok(existsSync(join(ROOT, 'dist/paywall-kit.js')), 'dist/paywall-kit.js is missing: run `vite build` (npm run test:e2e does)');
+    dataDir = mkdtempSync(join(tmpdir(), 'paywall-smoke-'));
+    const config = loadConfig({
+      path: join(ROOT, 'paywall.config.json'),
+      dataDir,
+      listenUrl: 'http://127.0.0.1:0',
+      env: { PAYWALL_OFFER_SECRET: 'smoke-offer-secret-0123456789abcdef0123456789' },
+    });
+    config.sqlitePath = join(dataDir, 'paywall.sqlite');
+    server = await startServer({ config, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
+    Object.assign(config, { publicBaseUrl: server.url, ownOrigin: server.url });
+    browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium', args: CHROMIUM_ARGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Opens `html` as a page of the server's origin (so /kit/… is the real built file) and collects what it logs. */
+  async function open(html: string): Promise<{ page: Page; problems: string[]; kitLoads: string[] }> {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const problems: string[] = [];
+    const kitLoads: string[] = [];
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
+    });
+    page.on('response', (response) => {
+      const url = new URL(response.url());
+      if (url.pathname === '/kit/paywall-kit.js') {
+        assert.equal(response.status(), 200);
+        kitLoads.push(url.search);
+      }
+    });
+    await page.route(`${server.url}/smoke.html`, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: html }));
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${server.url}/smoke.html`);
+    // A bundle that fails to evaluate never defines its elements: say why instead of timing out later.
+    const defined = await page.evaluate(() => Promise.race([
+      customElements.whenDefined('paywall-button').then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
+    ]));
+    assert.ok(defined, `<paywall-button> was never defined by the built kit: ${problems.join('; ') || 'no error logged'}`);
+    return { page, problems, kitLoads };
+  }
+
+  test('renders <paywall-button> with a localized price', async () => {
+    const { page, problems } = await open(merchantPage('en', ['/kit/paywall-kit.js']));
+    const button = page.locator('paywall-button').getByRole('button', { name: 'Buy for €0.49' });
+    await button.waitFor();
+    assert.equal(await page.locator('paywall-button').getAttribute('state'), 'idle');
+    assert.equal(await page.locator('paywall-content').getAttribute('state'), 'locked');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+
+    const german = await open(merchantPage('de', ['/kit/paywall-kit.js']));
+    await german.page.locator('paywall-button').getByRole('button', { name: 'Für 0,49 € kaufen' }).waitFor();
+    assert.deepEqual(german.problems, []);
+    await german.page.context().close();
+  });
+
+  test('a page that loads the kit twice logs no error and still works', async () => {
+    // Two URLs, so the browser really evaluates two copies (one URL would be one module).
+    const { page, problems, kitLoads } = await open(merchantPage('en', ['/kit/paywall-kit.js', '/kit/paywall-kit.js?copy=2']));
+    const button = page.locator('paywall-button').getByRole('button', { name: 'Buy for €0.49' });
+    await button.waitFor();
+    assert.deepEqual(kitLoads.sort(), ['', '?copy=2']);
+    assert.equal(await page.locator('paywall-button').getAttribute('state'), 'idle');
+
+    // Still works: a click opens exactly one hosted window (one copy handles it), the sign-up page.
+    const popups: Page[] = [];
+    page.context().on('page', (opened) => popups.push(opened));
+    const [popup] = await Promise.all([page.waitForEvent('popup'), button.click()]);
+    await popup.getByRole('heading', { name: 'Create an account' }).waitFor();
+    assert.equal(await page.locator('paywall-button').getAttribute('state'), 'window-open');
+    assert.equal(popups.length, 1);
+    await popup.close();
+    await page.locator('paywall-button[state="idle"]').waitFor();
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+});
