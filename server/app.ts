@@ -12,7 +12,10 @@ import { catalogRoutes } from './routes/catalog';
 import { contentRoutes } from './routes/content';
 import { hostedRoutes } from './hosted/routes';
 import { demoRoutes } from './routes/demo';
+import { paymentRoutes } from './routes/payments';
 import { purchaseRoutes } from './routes/purchases';
+import { sandboxRoutes } from './routes/sandbox';
+import { subscriptionRoutes } from './routes/subscriptions';
 import { topUpRoutes } from './routes/top-ups';
 import type { Services } from './services';
 
@@ -52,6 +55,9 @@ export function createApp(services: Services) {
   app.route('/', purchaseRoutes(services));
   app.route('/', contentRoutes(services));
   app.route('/', topUpRoutes(services));
+  app.route('/', subscriptionRoutes(services));
+  app.route('/', paymentRoutes(services));
+  app.route('/', sandboxRoutes(services));
   app.route('/', hostedRoutes(services));
   app.route('/', demoRoutes());
 

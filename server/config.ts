@@ -2,7 +2,7 @@ import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
-import { Currency, MinorUnits, ProductId } from '../src/protocol';
+import { Currency, MinorUnits, PaymentMethod, PeriodUnit, PlanId, PositiveMinorUnits, ProductId } from '../src/protocol';
 
 const Origin = z.string().check(
   z.refine((value) => {
@@ -25,6 +25,27 @@ const CatalogProduct = z.strictObject({
   content: z.optional(z.string()),
 });
 
+const CatalogPlan = z.strictObject({
+  id: PlanId,
+  title: z.string().check(z.minLength(1)),
+  price: PositiveMinorUnits,
+  currency: Currency,
+  periodLength: z.optional(z.int().check(z.positive(), z.lte(1000))),
+  periodUnit: PeriodUnit,
+  /** Catalog products a live subscription gives access to. */
+  products: z.array(ProductId).check(z.minLength(1)),
+  trialDays: z.optional(z.int().check(z.positive(), z.lte(366))),
+  /** Defaults to both; card needs a card provider (the sandbox). */
+  methods: z.optional(z.array(PaymentMethod).check(z.minLength(1))),
+});
+
+const Billing = z.strictObject({
+  /** Time between a failed renewal and its retry (two retries, three attempts in all). */
+  retryIntervalHours: z.optional(z.number().check(z.positive(), z.lte(24 * 90))),
+  /** How often the server runs the billing clock itself; 0 leaves it to `npm run billing:tick` (cron). */
+  tickSeconds: z.optional(z.number().check(z.nonnegative(), z.lte(86_400))),
+});
+
 export const ConfigFile = z.strictObject({
   publicBaseUrl: z.optional(z.url()),
   merchantOrigins: z.array(Origin).check(z.minLength(1)),
@@ -32,10 +53,26 @@ export const ConfigFile = z.strictObject({
   /** Name of the environment variable that holds the offer-signing secret. */
   offerSecretEnv: z._default(z.string().check(z.regex(/^[A-Z_][A-Z0-9_]*$/)), 'PAYWALL_OFFER_SECRET'),
   database: z.optional(z.strictObject({ sqlitePath: z.optional(z.string()) })),
-  catalog: z.strictObject({ products: z.array(CatalogProduct) }),
+  catalog: z.strictObject({ products: z.array(CatalogProduct), plans: z.optional(z.array(CatalogPlan)) }),
+  /** The built-in sandbox card provider: test cards, the hosted bank page, the readable email outbox. */
+  sandbox: z.optional(z.boolean()),
+  billing: z.optional(Billing),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;
 export type CatalogProduct = z.infer<typeof CatalogProduct>;
+
+/** A plan as the server uses it: every optional field resolved. */
+export interface CatalogPlan {
+  id: string;
+  title: string;
+  price: number;
+  currency: string;
+  periodLength: number;
+  periodUnit: PeriodUnit;
+  products: string[];
+  trialDays?: number;
+  methods: PaymentMethod[];
+}
 
 export interface ServerConfig {
   publicBaseUrl: string;
@@ -45,6 +82,10 @@ export interface ServerConfig {
   startCredit: { amount: number; currency: string };
   offerSecret: string;
   products: Map<string, CatalogProduct & { contentPath?: string }>;
+  plans: Map<string, CatalogPlan>;
+  /** The built-in sandbox card provider is on (the default). */
+  sandbox: boolean;
+  billing: { retryIntervalMs: number; tickMs: number };
   sqlitePath: string;
 }
 
@@ -113,6 +154,17 @@ export function resolveConfig(
     }
     products.set(product.id, contentPath ? { ...product, contentPath } : product);
   });
+  const plans = new Map<string, CatalogPlan>();
+  (file.catalog.plans ?? []).forEach((plan, index) => {
+    const at = (field: string) => `Invalid config ${source}: field "catalog.plans.${index}.${field}"`;
+    if (plans.has(plan.id)) throw new ConfigError(`${at('id')}: duplicate plan id "${plan.id}"`);
+    if (plan.currency !== file.startCredit.currency) throw new ConfigError(`${at('currency')}: wallets hold ${file.startCredit.currency}, so plans must be priced in it`);
+    plan.products.forEach((product, i) => {
+      if (!products.has(product)) throw new ConfigError(`${at(`products.${i}`)}: there is no product "${product}" in catalog.products`);
+    });
+    const { trialDays, methods, periodLength, ...rest } = plan;
+    plans.set(plan.id, { ...rest, products: [...new Set(plan.products)], periodLength: periodLength ?? 1, methods: [...new Set<PaymentMethod>(methods ?? ['wallet', 'card'])], ...(trialDays ? { trialDays } : {}) });
+  });
   const publicBaseUrl = (file.publicBaseUrl ?? listenUrl).replace(/\/$/, '');
   return {
     publicBaseUrl,
@@ -121,6 +173,12 @@ export function resolveConfig(
     startCredit: file.startCredit,
     offerSecret: resolveOfferSecret(file.offerSecretEnv, env, dataDir, source),
     products,
+    plans,
+    sandbox: file.sandbox ?? true,
+    billing: {
+      retryIntervalMs: Math.round((file.billing?.retryIntervalHours ?? 24) * 3_600_000),
+      tickMs: Math.round((file.billing?.tickSeconds ?? 60) * 1000),
+    },
     sqlitePath: resolve(baseDir, file.database?.sqlitePath ?? `${dataDir}/paywall.sqlite`),
   };
 }

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import {
-  AccessRequest, AccessResponse, CatalogResponse, Credentials, ErrorBody, MeResponse, Notification,
-  PurchaseRequest, PurchaseResponse, SessionResponse, TopUpRequest, TopUpResponse,
+  AccessRequest, AccessResponse, CancelSubscriptionResponse, CatalogResponse, CreateSubscriptionRequest, CreateSubscriptionResponse, Credentials, ErrorBody,
+  MeResponse, Notification, PaymentIntent, PaymentRequest, PaymentResponse, PurchaseRequest, PurchaseResponse, SandboxOutboxResponse, SessionResponse,
+  SubscriptionsResponse, TopUpRequest, TopUpResponse,
 } from '../src/protocol';
 
 interface Operation {
@@ -25,7 +26,16 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/purchases', summary: 'Buy a product or signed offer from the wallet (idempotent)', auth: 'optional', body: PurchaseRequest, success: { status: 200, schema: PurchaseResponse }, errors: [400, 401, 402, 404, 409] },
   { method: 'get', path: '/v1/content/{product}', summary: 'The paid HTML fragment of a product', auth: 'optional', success: { status: 200, contentType: 'text/html' }, errors: [400, 402, 404] },
   { method: 'post', path: '/v1/top-ups', summary: 'Top up the wallet with a card (hosted pages only)', auth: 'required', body: TopUpRequest, success: { status: 200, schema: TopUpResponse }, errors: [400, 401, 402, 403, 409] },
+  { method: 'get', path: '/v1/subscriptions', summary: "The signed-in reader's subscriptions, newest first", auth: 'required', success: { status: 200, schema: SubscriptionsResponse }, errors: [401] },
+  { method: 'post', path: '/v1/subscriptions', summary: 'Subscribe to a plan: the wallet is charged at once; a card answers with the hosted checkout URL (idempotent)', auth: 'optional', body: CreateSubscriptionRequest, success: { status: 200, schema: CreateSubscriptionResponse }, errors: [400, 401, 402, 404, 409] },
+  { method: 'delete', path: '/v1/subscriptions/{id}', summary: 'Cancel at the end of the paid period (access lasts until then)', auth: 'required', success: { status: 200, schema: CancelSubscriptionResponse }, errors: [401, 404] },
+  { method: 'post', path: '/v1/payments', summary: 'Buy a product or signed offer by card: answers with the hosted checkout URL (idempotent)', auth: 'optional', body: PaymentRequest, success: { status: 200, schema: PaymentResponse }, errors: [400, 401, 404, 409] },
+  { method: 'get', path: '/v1/payment-intents/{id}', summary: 'A card payment and its 3-D Secure state (for polling while the socket is down)', auth: 'required', success: { status: 200, schema: PaymentIntent }, errors: [401, 404] },
+  { method: 'post', path: '/v1/payment-intents/{id}/confirm', summary: 'Complete a one-off card payment after 3-D Secure (?payment_intent=…); confirming twice charges once', auth: 'required', success: { status: 200, schema: PaymentIntent }, errors: [401, 402, 404, 410] },
+  { method: 'get', path: '/v1/sandbox/outbox', summary: 'Sandbox only: the emails sent to the signed-in reader (404 when the sandbox provider is off)', auth: 'required', success: { status: 200, schema: SandboxOutboxResponse }, errors: [401, 404] },
 ];
+
+const pathParameters = (path: string) => [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
 
 const jsonSchema = (schema: z.ZodMiniType) => z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
 
@@ -46,7 +56,7 @@ export function buildOpenApi(serverUrl: string) {
       summary: op.summary,
       operationId: `${op.method}${op.path.replace(/[^A-Za-z]+(\w)/g, (_, ch: string) => ch.toUpperCase())}`,
       ...(op.auth === 'required' ? { security: [{ bearer: [] }] } : op.auth === 'optional' ? { security: [{}, { bearer: [] }] } : {}),
-      ...(op.path.includes('{product}') ? { parameters: [{ name: 'product', in: 'path', required: true, schema: { type: 'string' } }] } : {}),
+      ...(pathParameters(op.path).length ? { parameters: pathParameters(op.path).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })) } : {}),
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
       responses,
     };

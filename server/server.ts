@@ -11,6 +11,7 @@ import { attachNotificationSockets } from './notifications/socket-server';
 import { InProcessNotificationBus, type NotificationBus } from './notifications/notification-bus';
 import { connectDatabase, migrate, type DatabaseHandle } from './store/connect';
 import { createServices, type Services } from './services';
+import { startBillingRunner } from './domain/billing-clock';
 
 export interface StartOptions {
   config: ServerConfig;
@@ -21,6 +22,8 @@ export interface StartOptions {
   databaseUrl?: string | undefined;
   logger?: Logger;
   bus?: NotificationBus;
+  /** Run the billing clock on `config.billing.tickMs` inside this server (default true; tests turn it on when they need it). */
+  billingRunner?: boolean;
 }
 
 export interface RunningServer {
@@ -50,12 +53,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   server.on('clientError', answerClientError);
   const sockets = attachNotificationSockets(server, services);
+  const billing = options.billingRunner !== false && config.billing.tickMs > 0 ? startBillingRunner(services.billing, config.billing.tickMs, logger) : null;
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   return {
     url,
     services,
     async close() {
+      // A tick in progress finishes before the database closes; an interrupted one would be taken over anyway.
+      await billing?.stop();
       sockets.close();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));

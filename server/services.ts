@@ -9,6 +9,12 @@ import { Ledger } from './domain/ledger';
 import { PurchaseService } from './domain/purchases';
 import { TopUpService } from './domain/top-ups';
 import { ContentLibrary } from './domain/content';
+import { BillingClock } from './domain/billing-clock';
+import { CardPaymentService } from './domain/card-payments';
+import { EmailOutbox } from './domain/outbox';
+import { PaymentLinks } from './domain/payment-links';
+import { SubscriptionLifecycle } from './domain/subscription-lifecycle';
+import { SubscriptionService } from './domain/subscriptions';
 import type { NotificationBus } from './notifications/notification-bus';
 import { NotificationStore } from './notifications/notification-store';
 
@@ -27,6 +33,12 @@ export interface Services {
   notifications: NotificationStore;
   content: ContentLibrary;
   urls: HostedUrls;
+  links: PaymentLinks;
+  outbox: EmailOutbox;
+  lifecycle: SubscriptionLifecycle;
+  subscriptions: SubscriptionService;
+  cardPayments: CardPaymentService;
+  billing: BillingClock;
 }
 
 export function createServices(deps: { config: ServerConfig; clock: Clock; database: DatabaseHandle; logger: Logger; bus: NotificationBus }): Services {
@@ -36,15 +48,26 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
   const notifications = new NotificationStore(db, bus);
   const entitlements = new EntitlementStore(db, clock);
   const urls = new HostedUrls(config);
+  const links = new PaymentLinks(config);
+  const outbox = new EmailOutbox(db);
+  const purchases = new PurchaseService(db, config, clock, ledger, entitlements, notifications, urls);
+  const lifecycle = new SubscriptionLifecycle(database.dialect, ledger, entitlements, outbox, links);
+  const cardPayments = new CardPaymentService(database, config, clock, lifecycle, entitlements, notifications, purchases, urls, links);
   return {
     ...deps,
     ledger,
     notifications,
     entitlements,
     urls,
+    links,
+    outbox,
+    lifecycle,
     accounts: new AccountService(db, config, clock, ledger, notifications),
-    purchases: new PurchaseService(db, config, clock, ledger, entitlements, notifications, urls),
+    purchases,
     topUps: new TopUpService(db, clock, ledger, notifications),
     content: new ContentLibrary(config),
+    subscriptions: new SubscriptionService(database, config, clock, lifecycle, ledger, notifications, urls, links),
+    cardPayments,
+    billing: new BillingClock(database, config, clock, lifecycle, cardPayments, notifications, urls, links, deps.logger),
   };
 }

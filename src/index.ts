@@ -16,9 +16,9 @@ export type * from './protocol';
 
 installPurchaseTriggers();
 
-// A purchase that left the page for a hosted page (popup blocked) completes on return.
+// Resolving the page's services completes (and reports) a purchase that returns from a same-tab redirect.
 try {
-  void servicesNear().purchases.resumePending().catch(() => undefined);
+  servicesNear();
 } catch {
-  // No backend on this page: nothing can be pending.
+  // No backend on this page yet: nothing can be pending; paywall.configure() resolves it later.
 }

@@ -10,6 +10,7 @@ import type { AppEnv } from '../http/context';
 import type { Services } from '../services';
 import { dictionaries, errorMessage, type Lang } from './i18n';
 import { hostedHref, readParams, type HostedParams } from './params';
+import { registerPaymentPages } from './payment-routes';
 import {
   amountChoices,
   completePage,
@@ -227,6 +228,9 @@ export function hostedRoutes(services: Services): Hono<AppEnv> {
       return complete(c, params, { source: 'paywall-kit', type: 'topped-up' }, t.toppedUpDone(formatMoney(balance.balance, balance.currency, params.lang)));
     }),
   );
+
+  // Card checkout and 3-D Secure (payment-routes.ts).
+  registerPaymentPages(app, services, readForm);
 
   // Anything else under /hosted is an HTML page too, with the same headers.
   app.all('/hosted/*', (c) => problem(c, 404, (l) => dictionaries[l].notFound));

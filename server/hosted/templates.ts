@@ -23,16 +23,18 @@ export interface FormError<Field extends string = string> {
   fields?: Field[];
 }
 
-function faultFields<F extends string>(error: FormError<F> | undefined): F[] {
+export function faultFields<F extends string>(error: FormError<F> | undefined): F[] {
   if (!error) return [];
   return error.fields ?? (error.field ? [error.field] : []);
 }
 
-interface LayoutOptions {
+export interface LayoutOptions {
   params: HostedParams;
   title: string;
   /** The page to link to in the other language, or null for none. */
   page: HostedPage | null;
+  /** For pages outside `HostedPage` (checkout, 3-D Secure): the link to the same page in `lang`. */
+  languageHref?: (lang: Lang) => string;
   /** Parameters for that link, when they differ from the page's own. */
   linkParams?: HostedParams;
   body: SafeHtml;
@@ -41,7 +43,7 @@ interface LayoutOptions {
   script?: boolean;
 }
 
-function layout({ params, title, page, linkParams = params, body, mainAttrs, script = true }: LayoutOptions): string {
+export function layout({ params, title, page, linkParams = params, languageHref, body, mainAttrs, script = true }: LayoutOptions): string {
   const t = dictionaries[params.lang];
   const other: Lang = params.lang === 'en' ? 'de' : 'en';
   return `<!doctype html>\n${html`<html lang="${params.lang}">
@@ -53,7 +55,7 @@ function layout({ params, title, page, linkParams = params, body, mainAttrs, scr
 ${script ? html`<script src="${SCRIPT_PATH}" defer></script>` : ''}
 </head>
 <body>
-${page ? html`<nav class="lang" aria-label="${t.languageNav}"><a href="${hostedHref(page, linkParams, { lang: other })}" lang="${other}" hreflang="${other}">${dictionaries[other].languageName}</a></nav>` : ''}
+${page || languageHref ? html`<nav class="lang" aria-label="${t.languageNav}"><a href="${languageHref ? languageHref(other) : hostedHref(page!, linkParams, { lang: other })}" lang="${other}" hreflang="${other}">${dictionaries[other].languageName}</a></nav>` : ''}
 <main id="main"${mainAttrs ?? ''}>
 ${body}
 </main>
@@ -62,11 +64,11 @@ ${body}
 }
 
 /** Data attributes complete.js reads: where to post and where to return when there is no opener. */
-function targetAttrs(params: HostedParams): SafeHtml {
+export function targetAttrs(params: HostedParams): SafeHtml {
   return html`${attr('data-target-origin', params.origin)}${attr('data-return-url', params.returnUrl)}`;
 }
 
-interface FieldOptions {
+export interface FieldOptions {
   id: string;
   label: string;
   type?: string;
@@ -81,7 +83,7 @@ interface FieldOptions {
   extra?: SafeHtml;
 }
 
-function field(o: FieldOptions): SafeHtml {
+export function field(o: FieldOptions): SafeHtml {
   const hintId = o.hint ? `${o.id}-hint` : undefined;
   const describedBy = [o.invalid ? ERROR_ID : undefined, hintId].filter(Boolean).join(' ');
   return html`<div class="field">
@@ -91,19 +93,19 @@ ${o.hint ? html`<p class="hint" id="${hintId}">${o.hint}</p>` : ''}
 </div>`;
 }
 
-function alertBox(error: FormError | undefined): SafeHtml {
+export function alertBox(error: FormError | undefined): SafeHtml {
   return error ? html`<p class="alert" id="${ERROR_ID}" role="alert">${error.message}</p>` : html``;
 }
 
 /** Cancel reports `cancelled` through complete.js; the status line is what it shows when nobody listens. */
-function actions(t: Dictionary, submit: string): SafeHtml {
+export function actions(t: Dictionary, submit: string): SafeHtml {
   return html`<div class="actions">
 <button type="submit">${submit}</button>
 <button type="button" class="secondary" data-paywall-cancel>${t.cancel}</button>
 </div>`;
 }
 
-function cancelledStatus(t: Dictionary): SafeHtml {
+export function cancelledStatus(t: Dictionary): SafeHtml {
   return html`<p class="status" id="paywall-status" role="status" hidden>${t.cancelled}</p>`;
 }
 
@@ -229,17 +231,30 @@ ${cancelledStatus(t)}`;
 export function resultFragment(message: HostedMessage): string {
   const fragment = new URLSearchParams({ 'paywall-type': message.type });
   if (message.token) fragment.set('paywall-token', message.token);
+  if (message.subscription) fragment.set('paywall-subscription', message.subscription);
+  if (message.product) fragment.set('paywall-product', message.product);
   return fragment.toString();
+}
+
+/**
+ * Where the reader goes back to without an opener: the return URL with the result in its
+ * fragment; a card payment's intent id also goes into the query as `payment_intent`, as a bank's
+ * 3-D Secure page returns it (the id alone is no secret: reading the intent needs the session).
+ */
+export function returnHref(returnUrl: string, message: HostedMessage): string {
+  const url = new URL(returnUrl.split('#')[0]!);
+  if (message.paymentIntent) url.searchParams.set('payment_intent', message.paymentIntent);
+  return `${url.href}#${resultFragment(message)}`;
 }
 
 export function completePage(params: HostedParams, message: HostedMessage, detail: string): string {
   const t = dictionaries[params.lang];
-  const returnHref = params.returnUrl ? `${params.returnUrl.split('#')[0]}#${resultFragment(message)}` : null;
+  const backHref = params.returnUrl ? returnHref(params.returnUrl, message) : null;
   const mainAttrs = html` data-paywall-complete data-message="${JSON.stringify(message)}"${targetAttrs(params)}`;
   const body = html`<h1>${t.doneTitle}</h1>
 <p>${detail}</p>
 <p class="status" id="paywall-status" role="status">${t.done}</p>
-${returnHref ? html`<p><a href="${returnHref}">${t.returnLink}</a></p>` : ''}`;
+${backHref ? html`<p><a href="${backHref}">${t.returnLink}</a></p>` : ''}`;
   return layout({ params, title: t.doneTitle, page: null, body, mainAttrs });
 }
 

@@ -94,5 +94,130 @@ export function migrationsFor(dialect: Dialect): MigrationProvider {
       await db.schema.createIndex('notifications_customer_id').on('notifications').columns(['customer_id', 'id']).execute();
     },
   };
-  return { getMigrations: async () => ({ '0001_initial': initial }) };
+  const subscriptions: Migration = {
+    async up(db: Kysely<any>) {
+      const id = (c: any) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
+      await db.schema.createTable('checkouts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+        .addColumn('idempotency_key', 'text', (c) => c.notNull())
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('plan', 'text')
+        .addColumn('product', 'text')
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('price', money, (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('validity', 'bigint')
+        .addColumn('origin', 'text')
+        .addColumn('return_url', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('subscription_id', 'text')
+        .addColumn('payment_intent_id', 'text')
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('completed_at', 'bigint')
+        .addUniqueConstraint('checkouts_idempotency', ['customer_id', 'idempotency_key'])
+        .execute();
+      await db.schema.createTable('card_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+        .addColumn('brand', 'text', (c) => c.notNull())
+        .addColumn('last4', 'text', (c) => c.notNull())
+        .addColumn('exp_month', 'integer', (c) => c.notNull())
+        .addColumn('exp_year', 'integer', (c) => c.notNull())
+        .addColumn('behaviour', 'text', (c) => c.notNull())
+        .addColumn('paid_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('subscriptions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+        .addColumn('plan', 'text', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('card_token_id', 'text', (c) => c.references('card_tokens.id'))
+        .addColumn('price', money, (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('period_length', 'integer', (c) => c.notNull())
+        .addColumn('period_unit', 'text', (c) => c.notNull())
+        .addColumn('products', 'text', (c) => c.notNull())
+        .addColumn('anchor_at', 'bigint')
+        .addColumn('current_period', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('trial_end', 'bigint')
+        .addColumn('access_until', 'bigint')
+        .addColumn('cancel_at_period_end', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('canceled_at', 'bigint')
+        .addColumn('ended_at', 'bigint')
+        .addColumn('incomplete_expires_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('subscriptions_customer').on('subscriptions').columns(['customer_id', 'created_at']).execute();
+      await db.schema.createIndex('subscriptions_status').on('subscriptions').columns(['status', 'access_until']).execute();
+      // One live subscription per customer and plan, decided by the database when two requests race.
+      await sql`create unique index subscriptions_one_live_per_plan on subscriptions (customer_id, plan) where status in ('active', 'past_due', 'canceled')`.execute(db);
+      await db.schema.createTable('payment_intents')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('amount', money, (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('card_token_id', 'text', (c) => c.notNull().references('card_tokens.id'))
+        .addColumn('checkout_id', 'text')
+        .addColumn('subscription_id', 'text', (c) => c.references('subscriptions.id'))
+        .addColumn('charge_id', 'text')
+        .addColumn('product', 'text')
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('validity', 'bigint')
+        .addColumn('origin', 'text')
+        .addColumn('return_url', 'text')
+        .addColumn('transaction_id', 'bigint', (c) => c.references('ledger_transactions.id'))
+        .addColumn('entitlement_expires_at', 'bigint')
+        .addColumn('failure_code', 'text')
+        .addColumn('failure_message', 'text')
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('payment_intents_open').on('payment_intents').columns(['status', 'expires_at']).execute();
+      await db.schema.createIndex('payment_intents_subscription').on('payment_intents').columns(['subscription_id', 'status']).execute();
+      await db.schema.createTable('billing_charges')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('subscription_id', 'text', (c) => c.notNull().references('subscriptions.id'))
+        .addColumn('period', 'integer', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('amount', money, (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'bigint')
+        .addColumn('payment_intent_id', 'text')
+        .addColumn('transaction_id', 'bigint', (c) => c.references('ledger_transactions.id'))
+        .addColumn('failure_code', 'text')
+        .addColumn('failure_message', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('processed_at', 'bigint')
+        // The key that makes every charge happen at most once, however many ticks run.
+        .addUniqueConstraint('billing_charges_once', ['subscription_id', 'period', 'attempt'])
+        .execute();
+      await db.schema.createIndex('billing_charges_due').on('billing_charges').columns(['status', 'due_at']).execute();
+      await db.schema.createTable('outbox_emails')
+        .addColumn('id', serialId, id)
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+        .addColumn('to_email', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('link', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('outbox_emails_customer').on('outbox_emails').columns(['customer_id', 'id']).execute();
+    },
+  };
+  return { getMigrations: async () => ({ '0001_initial': initial, '0002_subscriptions': subscriptions }) };
 }

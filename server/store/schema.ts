@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { PaymentIntentKind, PaymentIntentStatus, PaymentMethod, PeriodUnit, SubscriptionStatus } from '../../src/protocol';
 
 /** Times are Unix epoch milliseconds; money is integer minor units. */
 export interface CustomersTable {
@@ -32,7 +33,7 @@ export interface LedgerAccountsTable {
 
 export interface LedgerTransactionsTable {
   id: Generated<number>;
-  kind: 'start_credit' | 'top_up' | 'purchase' | 'refund';
+  kind: 'start_credit' | 'top_up' | 'purchase' | 'refund' | 'subscription' | 'card_payment';
   customer_id: string;
   reference: string | null;
   created_at: number;
@@ -88,6 +89,145 @@ export interface NotificationsTable {
   resource: string;
 }
 
+/**
+ * What a hosted checkout page is for: a card subscription or a one-off card payment. It is also
+ * the idempotency record of POST /v1/subscriptions and POST /v1/payments (a wallet subscription
+ * completes its checkout at once). The id is the capability in the checkout URL.
+ */
+export interface CheckoutsTable {
+  id: string;
+  customer_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  kind: 'subscription' | 'payment';
+  method: PaymentMethod;
+  plan: string | null;
+  product: string | null;
+  title: string;
+  price: number;
+  currency: string;
+  /** Seconds of access a one-off payment buys. */
+  validity: number | null;
+  origin: string | null;
+  return_url: string | null;
+  status: 'open' | 'completed';
+  subscription_id: string | null;
+  payment_intent_id: string | null;
+  expires_at: number;
+  created_at: number;
+  completed_at: number | null;
+}
+
+/**
+ * A card as the sandbox processor keeps it: never the number or the security code, only what
+ * shows (brand, last four, expiry) and how the test card behaves.
+ */
+export interface CardTokensTable {
+  id: string;
+  customer_id: string;
+  brand: string;
+  last4: string;
+  exp_month: number;
+  exp_year: number;
+  behaviour: 'plain' | 'sca_always' | 'sca_first' | 'decline_off_session';
+  /** Successful payments so far; "SCA on the first payment only" reads it. */
+  paid_count: number;
+  created_at: number;
+}
+
+/** Price, period and products are copied from the plan when the subscription starts. */
+export interface SubscriptionsTable {
+  id: string;
+  customer_id: string;
+  plan: string;
+  title: string;
+  status: SubscriptionStatus;
+  method: PaymentMethod;
+  card_token_id: string | null;
+  price: number;
+  currency: string;
+  period_length: number;
+  period_unit: PeriodUnit;
+  /** JSON array of product ids. */
+  products: string;
+  /** Start of the first paid period; period n ends at anchor + n periods (null until the first payment). */
+  anchor_at: number | null;
+  /** Last period paid for; 0 while in the trial or before the first payment. */
+  current_period: number;
+  trial_end: number | null;
+  /** Access the subscription gives lasts until then (the paid period end, or the grace while retrying). */
+  access_until: number | null;
+  cancel_at_period_end: number;
+  canceled_at: number | null;
+  ended_at: number | null;
+  incomplete_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A card payment, with its 3-D Secure state. */
+export interface PaymentIntentsTable {
+  id: string;
+  customer_id: string;
+  kind: PaymentIntentKind;
+  status: PaymentIntentStatus;
+  amount: number;
+  currency: string;
+  card_token_id: string;
+  checkout_id: string | null;
+  subscription_id: string | null;
+  charge_id: string | null;
+  product: string | null;
+  title: string;
+  validity: number | null;
+  origin: string | null;
+  return_url: string | null;
+  transaction_id: number | null;
+  /** Access a one-off payment granted, once it succeeded. */
+  entitlement_expires_at: number | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  expires_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/**
+ * One row per (subscription, period, attempt), unique: the billing clock can create and charge
+ * each at most once. A tick claims a due row by writing `lease_owner` and `lease_until`; a lease
+ * that has run out (its owner crashed) may be taken over.
+ */
+export interface BillingChargesTable {
+  id: string;
+  subscription_id: string;
+  period: number;
+  attempt: number;
+  status: 'scheduled' | 'succeeded' | 'failed' | 'requires_action' | 'canceled';
+  due_at: number;
+  amount: number;
+  currency: string;
+  lease_owner: string | null;
+  lease_until: number | null;
+  payment_intent_id: string | null;
+  transaction_id: number | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  created_at: number;
+  processed_at: number | null;
+}
+
+/** Emails are written in the transaction of the change they report; the sandbox shows them. */
+export interface OutboxEmailsTable {
+  id: Generated<number>;
+  customer_id: string;
+  to_email: string;
+  kind: string;
+  subject: string;
+  body: string;
+  link: string | null;
+  created_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   sessions: SessionsTable;
@@ -99,4 +239,10 @@ export interface Database {
   purchases: PurchasesTable;
   top_ups: TopUpsTable;
   notifications: NotificationsTable;
+  checkouts: CheckoutsTable;
+  card_tokens: CardTokensTable;
+  subscriptions: SubscriptionsTable;
+  payment_intents: PaymentIntentsTable;
+  billing_charges: BillingChargesTable;
+  outbox_emails: OutboxEmailsTable;
 }

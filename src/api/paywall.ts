@@ -4,7 +4,8 @@ import { PaywallWindowEvent } from '../events/window';
 import { BackendError } from '../services/backend-error';
 import type { AccessState } from '../services/entitlement-store';
 import { productOf, type PurchaseTarget } from '../services/purchase-flow';
-import { configure, servicesNear } from './backend';
+import { accessAfterResume, configure, withServices, type PaywallApiConfig } from './backend';
+import { watchTriggers } from './purchase-triggers';
 
 type PaywallEventName = Extract<keyof HTMLElementEventMap, `paywall-${string}`>;
 
@@ -13,39 +14,48 @@ type PaywallEventName = Extract<keyof HTMLElementEventMap, `paywall-${string}`>;
  * events it causes bubble to `document` like the elements' own, so `paywall.on()` sees both.
  */
 export const paywall = {
-  configure,
+  /** Sets the backend for the JS API and `data-paywall-*` triggers (it wins over the page's meta tag). */
+  configure(config: PaywallApiConfig): void {
+    configure(config);
+    // Triggers already in the page found no backend when the kit loaded before this call.
+    watchTriggers();
+  },
 
   /** Buys a product or offer; call it inside a click handler so a hosted window may open. */
   purchase(target: PurchaseTarget): Promise<AccessState> {
-    const product = productOf(target);
-    return servicesNear()
-      .purchases.purchase(target, { onProgress: (_step, window) => window && document.dispatchEvent(new PaywallWindowEvent(window, product)) })
-      .then(
-        (access) => {
-          document.dispatchEvent(new PaywallAccessEvent(access.product, access.expiresAt, 'purchase'));
-          return access;
-        },
-        (error: unknown) => {
-          const failure = error instanceof BackendError ? error : new BackendError('configuration_error', String(error));
-          document.dispatchEvent(new PaywallErrorEvent(failure.code, failure.message, product));
-          throw failure;
-        },
-      );
+    let product: string | undefined;
+    try {
+      product = productOf(target);
+    } catch {
+      // purchase() below rejects with the reason.
+    }
+    return withServices((services) =>
+      services.purchases.purchase(target, { onProgress: (_step, window) => window && document.dispatchEvent(new PaywallWindowEvent(window, product)) }),
+    ).then(
+      (access) => {
+        document.dispatchEvent(new PaywallAccessEvent(access.product, access.expiresAt, 'purchase'));
+        return access;
+      },
+      (error: unknown) => {
+        const failure = error instanceof BackendError ? error : new BackendError('configuration_error', String(error));
+        document.dispatchEvent(new PaywallErrorEvent(failure.code, failure.message, product));
+        throw failure;
+      },
+    );
   },
 
   /** Access for each product, checked with one batched request. */
   checkAccess(products: string[]): Promise<AccessState[]> {
-    const { entitlements } = servicesNear();
-    return Promise.all(products.map((product) => entitlements.check(product)));
+    return withServices((services) => Promise.all(products.map((product) => accessAfterResume(services, product))));
   },
 
   /** Opens the hosted sign-in (or sign-up) window; call it inside a click handler. */
   signIn(mode?: 'sign-in' | 'sign-up'): Promise<void> {
-    return servicesNear().signIn(mode);
+    return withServices((services) => services.signIn(mode));
   },
 
   signOut(): Promise<void> {
-    return servicesNear().signOut();
+    return withServices((services) => services.signOut());
   },
 
   /** Listens to a `paywall-*` event anywhere on the page; returns the function that stops listening. */

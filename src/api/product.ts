@@ -2,7 +2,7 @@ import { BackendError } from '../services/backend-error';
 import type { AccessState } from '../services/entitlement-store';
 import { productOf, type PurchaseTarget } from '../services/purchase-flow';
 import { sanitizedContainer } from '../components/internal/sanitize';
-import { servicesNear } from './backend';
+import { accessAfterResume, servicesNear, withServices } from './backend';
 
 export type ProductEventType = 'start' | 'userAbort' | 'error' | 'accessAuthorization';
 
@@ -38,7 +38,7 @@ export class Product extends EventTarget {
   /** Runs the reactions when the reader already has access; resolves whether they do. */
   async tryAccessOnLoad(): Promise<boolean> {
     try {
-      const access = await servicesNear().entitlements.check(this.product);
+      const access = await accessAfterResume(servicesNear(), this.product);
       if (access.granted) await this.#authorized(access);
       return access.granted;
     } catch (error) {
@@ -50,8 +50,7 @@ export class Product extends EventTarget {
   /** Starts the purchase; call it inside a click handler. Resolves whether access was granted. */
   startPayment(): Promise<boolean> {
     this.#emit('start', { product: this.product });
-    return servicesNear()
-      .purchases.purchase(this.target)
+    return withServices((services) => services.purchases.purchase(this.target))
       .then(async (access) => {
         await this.#authorized(access);
         return true;

@@ -7,6 +7,8 @@ import { servicesNear } from './backend';
 
 const SELECTOR = '[data-paywall-product], [data-paywall-offer]';
 const installed = Symbol.for('paywall-kit.triggers');
+/** Triggers whose access is followed; one that found no backend is tried again by `watchTriggers()`. */
+const watched = new WeakSet<HTMLElement>();
 
 function targetOf(el: HTMLElement): PurchaseTarget {
   const { paywallProduct: product, paywallOffer: offer, paywallPrice: price, paywallCurrency: currency } = el.dataset;
@@ -24,12 +26,14 @@ function mark(el: HTMLElement, state: string) {
   if (state === 'granted' && !('paywallKeepVisible' in el.dataset)) el.hidden = true;
 }
 
-function watchAccess(el: HTMLElement) {
-  if (el.dataset.paywallState) return;
+/** `retry`: try again a trigger that found no backend before (see `watchTriggers`). */
+function watchAccess(el: HTMLElement, retry = false) {
+  if (watched.has(el) || (el.dataset.paywallState && !retry)) return;
   mark(el, 'checking');
   try {
     const services = servicesNear(el);
     const product = productOf(targetOf(el));
+    watched.add(el);
     services.entitlements.subscribe(product, (access) => {
       if (access.granted) mark(el, 'granted');
       else if (el.dataset.paywallState === 'granted' || el.dataset.paywallState === 'checking') {
@@ -42,7 +46,7 @@ function watchAccess(el: HTMLElement) {
         mark(el, 'granted');
         el.dispatchEvent(new PaywallAccessEvent(product, access.expiresAt, 'check'));
       } else if (el.dataset.paywallState === 'checking') mark(el, 'idle');
-    }, () => mark(el, 'idle'));
+    }, (error) => fail(el, error, product));
   } catch (error) {
     mark(el, 'error');
     console.error('paywall-kit: this purchase trigger cannot work:', (error as Error).message, el);
@@ -94,7 +98,6 @@ export function installPurchaseTriggers(root: Document = document): void {
   if (holder[installed]) return;
   holder[installed] = true;
   root.addEventListener('click', onClick);
-  const scan = (node: ParentNode) => node.querySelectorAll<HTMLElement>(SELECTOR).forEach(watchAccess);
   new MutationObserver((records) => {
     for (const record of records) {
       for (const node of record.addedNodes) {
@@ -107,4 +110,13 @@ export function installPurchaseTriggers(root: Document = document): void {
   }).observe(root.documentElement, { childList: true, subtree: true });
   if (root.readyState === 'loading') root.addEventListener('DOMContentLoaded', () => scan(root), { once: true });
   else scan(root);
+}
+
+function scan(node: ParentNode, retry = false) {
+  node.querySelectorAll<HTMLElement>(SELECTOR).forEach((el) => watchAccess(el, retry));
+}
+
+/** Follows access of the triggers in the page not followed yet (those that found no backend before `paywall.configure()`). */
+export function watchTriggers(root: Document = document): void {
+  if ((root as Document & { [installed]?: boolean })[installed]) scan(root, true);
 }

@@ -8,7 +8,7 @@ import { PaywallErrorEvent } from '../events/error';
 import { PaywallWindowEvent } from '../events/window';
 import { errorText, formatMoney } from '../i18n/messages';
 import { BackendError } from '../services/backend-error';
-import type { PurchaseStep } from '../services/purchase-flow';
+import type { PurchaseStep, PurchaseTarget } from '../services/purchase-flow';
 import { PaywallElement } from './internal/paywall-element';
 import { readOffer } from './internal/offer';
 import { tokens } from './internal/shared-styles';
@@ -42,6 +42,8 @@ const ButtonAttributes = z.object({
  * @fires paywall-window - A hosted window opened, completed, was closed or was blocked.
  */
 export class PaywallButtonElement extends PaywallElement {
+  static override shadowRootOptions: ShadowRootInit = { ...PaywallElement.shadowRootOptions, delegatesFocus: true };
+
   static override styles = [
     tokens,
     css`
@@ -49,7 +51,11 @@ export class PaywallButtonElement extends PaywallElement {
         display: inline-block;
         min-height: 2.5em;
       }
+      /* Hidden once bought, but its live region stays rendered so "Access granted" is still announced. */
       :host([state='granted']:not([keep-visible])) {
+        display: contents;
+      }
+      :host([state='granted']:not([keep-visible])) button {
         display: none;
       }
       .price {
@@ -84,40 +90,54 @@ export class PaywallButtonElement extends PaywallElement {
   @state() private hasLabel = false;
 
   #subscribedTo: string | null = null;
+  /** Why the element cannot work (backend or attributes), shown instead of the button. */
+  #problem: string | null = null;
 
   #access = new SubscriptionController(this, () => {
     const services = this.services;
     const product = this.#target()?.product;
     this.#subscribedTo = this.#subscriptionKey();
     if (!services || !product) return;
-    const unsubscribe = services.entitlements.subscribe(product, (access) => this.#onAccess(access.granted, access.expiresAt, access.source === 'purchase' ? 'purchase' : access.source === 'notification' ? 'notification' : access.source === 'other-tab' ? 'other-tab' : 'check'));
+    // A new product starts over (an error of the previous one is no longer true); one being bought stays busy.
+    this.state = services.purchases.inProgress(product) ? 'working' : 'checking';
+    this.errorMessage = '';
+    // While this button's own purchase runs, its answer reports the grant (source `purchase`), even
+    // when the notification of the same grant arrives first.
+    const unsubscribe = services.entitlements.subscribe(product, (access) => !(this.#buying && access.granted) && this.#onAccess(access.granted, access.expiresAt, access.source === 'purchase' ? 'purchase' : access.source === 'notification' ? 'notification' : access.source === 'other-tab' ? 'other-tab' : 'check'));
     const known = services.entitlements.get(product);
     if (known) this.#onAccess(known.granted, known.expiresAt, 'check');
-    else {
-      this.state = 'checking';
-      services.entitlements.check(product).catch((error) => this.#fail(error));
-    }
+    else services.entitlements.check(product).catch((error) => this.#fail(error));
     return unsubscribe;
   });
 
-  /** What is being bought: product id and display price, from the attributes or the offer. */
-  #target(): { product: string; offer?: string; price?: number; currency?: string } | null {
+  /** What is being bought (product id and display price, from the attributes or the offer), or why nothing is. */
+  #read(): { target: PurchaseTarget & { product: string }; problem: null } | { target: null; problem: string } {
     if (this.offer) {
       const offer = readOffer(this.offer);
-      return offer ? { product: offer.product, offer: this.offer, price: offer.price, currency: offer.currency } : null;
+      if (!offer) return { target: null, problem: `offer="${this.offer}" is not a readable signed offer` };
+      return { target: { product: offer.product, offer: this.offer, price: offer.price, currency: offer.currency }, problem: null };
     }
     const parsed = z.safeParse(ButtonAttributes, { product: this.product, price: this.price, currency: this.currency });
-    return parsed.success ? parsed.data : null;
+    return parsed.success ? { target: parsed.data, problem: null } : { target: null, problem: `invalid product, price or currency: ${z.prettifyError(parsed.error)}` };
   }
 
+  #target() {
+    return this.#read().target;
+  }
+
+  /** What the state depends on: a new backend, product or price starts over (an error about the old ones is stale). */
   #subscriptionKey(): string {
-    return `${this.backendUrl}|${this.#target()?.product}`;
+    return `${this.backendUrl}|${JSON.stringify(this.#target())}`;
   }
 
   protected override willUpdate(): void {
-    // A new product, backend or provider (one may upgrade after this element) means new access to follow.
+    // A new target or backend (a provider may upgrade after this element) means new access to follow.
     if (this.isConnected && this.#subscriptionKey() !== this.#subscribedTo) this.#access.refresh();
+    this.#problem = this.problem(() => this.#read().problem);
+    if (this.#problem) this.state = 'error';
   }
+
+  #buying = false;
 
   #onAccess(granted: boolean, expiresAt: string | null, source: 'check' | 'purchase' | 'notification' | 'other-tab') {
     if (granted) {
@@ -132,6 +152,8 @@ export class PaywallButtonElement extends PaywallElement {
 
   #fail(error: unknown) {
     const code = error instanceof BackendError ? error.code : 'generic';
+    // The page is leaving for the hosted page in this tab; the purchase resumes on return.
+    if (code === 'popup_blocked') return;
     const message = errorText(this.locale, code, error instanceof Error ? error.message : undefined);
     if (code === 'popup_closed') {
       this.state = 'idle';
@@ -163,30 +185,34 @@ export class PaywallButtonElement extends PaywallElement {
         this.status = this.t.working;
       }
     };
+    this.#buying = true;
     // Called synchronously inside the click, so the hosted window may open without being blocked.
     services.purchases
       .purchase(target, { onProgress })
       .then((access) => {
+        this.#buying = false;
         this.status = this.t.granted;
         this.#onAccess(access.granted, access.expiresAt, 'purchase');
       })
-      .catch((error) => this.#fail(error));
+      .catch((error) => {
+        this.#buying = false;
+        this.#fail(error);
+      });
   }
 
   #label(price: string | null) {
-    if (this.state === 'granted') return this.t.purchased;
     if (this.state === 'error') return this.t.tryAgain;
     return price ? this.t.buy(price) : this.t.buyNoPrice;
   }
 
   protected override render() {
-    const problem = this.configurationProblem() ?? (this.#target() ? null : 'product (or a valid offer) is missing or malformed');
-    if (problem) {
-      return html`<span part="error" class="error" role="alert">${this.t.configError}</span>`;
+    if (this.#problem) {
+      return html`<span part="error" class="error" role="alert">${this.problemText()}</span>`;
     }
     const target = this.#target()!;
     const price = target.price !== undefined && target.currency ? formatMoney(target.price, target.currency, this.locale) : null;
     const busy = this.state === 'working' || this.state === 'checking' || this.state === 'window-open';
+    const granted = this.state === 'granted';
     return html`
       <button
         part="button button-${this.state}"
@@ -196,9 +222,11 @@ export class PaywallButtonElement extends PaywallElement {
         aria-describedby="status"
         @click=${this.#onClick}
       >
-        <slot @slotchange=${this.#onSlotChange}>${this.#label(price)}</slot>${this.hasLabel && price && this.state !== 'granted'
-          ? html`<span part="price" class="price">${price}</span>`
-          : nothing}
+        <slot ?hidden=${granted} @slotchange=${this.#onSlotChange}>${this.#label(price)}</slot>${granted
+          ? this.t.purchased
+          : this.hasLabel && price
+            ? html`<span part="price" class="price">${price}</span>`
+            : nothing}
       </button>
       ${this.state === 'error' ? html`<span part="error" class="error">${this.errorMessage}</span>` : nothing}
       <span id="status" part="status" class="visually-hidden" role="status" aria-live="polite">${this.status}</span>

@@ -57,12 +57,18 @@ export class PaywallContentElement extends PaywallElement {
   @state() private access: AccessState | null = null;
   #inserted: HTMLElement | null = null;
   #subscribedTo: string | null = null;
+  #problem: string | null = null;
+  #errorCode = 'generic';
+  /** Counts connections: paid content leaves with the element and is loaded again when it returns. */
+  @state() private connection = 0;
 
   #follow = new SubscriptionController(this, () => {
     const services = this.services;
     const product = this.#product();
     this.#subscribedTo = `${this.backendUrl}|${product}`;
     if (!services || !product) return;
+    this.access = null;
+    this.state = 'checking';
     const unsubscribe = services.entitlements.subscribe(product, (access) => this.#onAccess(access));
     const known = services.entitlements.get(product);
     if (known) this.#onAccess(known);
@@ -71,7 +77,7 @@ export class PaywallContentElement extends PaywallElement {
   });
 
   #load = new Task(this, {
-    args: () => [this.access?.granted === true && !this.inline, this.#product(), this.src, this.trusted] as const,
+    args: () => [this.access?.granted === true && !this.inline, this.#product(), this.src, this.trusted, this.connection] as const,
     task: async ([load, product, src, trusted], { signal }) => {
       if (!load || !product) return null;
       const services = this.services!;
@@ -106,6 +112,8 @@ export class PaywallContentElement extends PaywallElement {
 
   protected override willUpdate(): void {
     if (this.isConnected && `${this.backendUrl}|${this.#product()}` !== this.#subscribedTo) this.#follow.refresh();
+    this.#problem = this.problem(() => (this.#product() ? null : this.product ? `product="${this.product}" is not a valid product id` : 'the product attribute is missing'));
+    if (this.#problem) this.state = 'error';
   }
 
   #onAccess(access: AccessState) {
@@ -135,7 +143,13 @@ export class PaywallContentElement extends PaywallElement {
     const code = error instanceof BackendError ? error.code : 'generic';
     if (code === 'aborted') return;
     this.state = 'error';
+    this.#errorCode = code;
     this.dispatchEvent(new PaywallErrorEvent(code, errorText(this.locale, code, (error as Error)?.message), this.#product() ?? undefined));
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.connection++;
   }
 
   override disconnectedCallback(): void {
@@ -145,8 +159,8 @@ export class PaywallContentElement extends PaywallElement {
   }
 
   protected override render() {
-    if (this.configurationProblem() || !this.#product()) {
-      return html`<slot name="teaser"></slot><p part="status" class="error" role="alert">${this.t.configError}</p>`;
+    if (this.#problem) {
+      return html`<slot name="teaser"></slot><p part="status" class="error" role="alert">${this.problemText()}</p>`;
     }
     const unlocked = this.state === 'unlocked';
     return html`
@@ -154,7 +168,7 @@ export class PaywallContentElement extends PaywallElement {
       ${unlocked ? nothing : html`<slot name="locked"></slot>`}
       <div part="content" ?hidden=${!unlocked}>${this.inline ? html`<slot></slot>` : html`<slot name="paid"></slot>`}</div>
       <p part="status" role="status" aria-live="polite" class=${this.state === 'error' ? 'error' : 'visually-hidden'}>
-        ${this.state === 'loading' ? this.t.loading : this.state === 'error' ? errorText(this.locale, 'generic') : ''}
+        ${this.state === 'loading' ? this.t.loading : this.state === 'error' ? errorText(this.locale, this.#errorCode) : ''}
       </p>
     `;
   }

@@ -3,9 +3,11 @@ import { state } from 'lit/decorators.js';
 import { SubscriptionController } from '../controllers/subscription-controller';
 import { PaywallBalanceEvent } from '../events/balance';
 import { PaywallErrorEvent } from '../events/error';
+import { PaywallWindowEvent } from '../events/window';
 import { errorText, formatMoney } from '../i18n/messages';
 import type { Wallet } from '../protocol';
 import { BackendError } from '../services/backend-error';
+import type { PurchaseOptions } from '../services/purchase-flow';
 import { PaywallElement } from './internal/paywall-element';
 import { tokens } from './internal/shared-styles';
 
@@ -24,8 +26,11 @@ import { tokens } from './internal/shared-styles';
  * @cssprop [--paywall-accent=#1d4ed8] - Button color.
  * @fires paywall-balance - The balance became known or changed.
  * @fires paywall-error - Signing in, topping up or signing out failed.
+ * @fires paywall-window - The sign-in or top-up window opened, completed, was closed or was blocked.
  */
 export class WalletBalanceElement extends PaywallElement {
+  static override shadowRootOptions: ShadowRootInit = { ...PaywallElement.shadowRootOptions, delegatesFocus: true };
+
   static override styles = [
     tokens,
     css`
@@ -47,7 +52,10 @@ export class WalletBalanceElement extends PaywallElement {
   @state() private wallet: Wallet | null = null;
   @state() private busy = false;
   @state() private status = '';
+  /** The status is an error (styled as one), not progress. */
+  @state() private failed = false;
   #backend: string | null = null;
+  #problem: string | null = null;
 
   #follow = new SubscriptionController(this, () => {
     const services = this.services;
@@ -58,6 +66,7 @@ export class WalletBalanceElement extends PaywallElement {
       if (this.signedIn) services.wallet.refresh().catch((error) => this.#fail(error));
     });
     const offWallet = services.wallet.subscribe((wallet) => {
+      if (wallet) this.#clearError();
       const changed = wallet?.balance !== this.wallet?.balance || wallet?.currency !== this.wallet?.currency;
       this.wallet = wallet;
       if (changed) this.dispatchEvent(new PaywallBalanceEvent(wallet?.balance ?? null, wallet?.currency ?? null));
@@ -73,44 +82,71 @@ export class WalletBalanceElement extends PaywallElement {
 
   protected override willUpdate(): void {
     if (this.isConnected && this.backendUrl !== this.#backend) this.#follow.refresh();
+    this.#problem = this.problem();
   }
 
   #fail(error: unknown) {
     const code = error instanceof BackendError ? error.code : 'generic';
+    // The page is leaving for the hosted page in this tab (the "redirecting" status says so).
+    if (code === 'popup_blocked') return;
     const message = errorText(this.locale, code, (error as Error)?.message);
     this.status = message;
-    if (code !== 'popup_closed') this.dispatchEvent(new PaywallErrorEvent(code, message));
+    // A window the reader closed is news, not an error.
+    this.failed = code !== 'popup_closed';
+    if (this.failed) this.dispatchEvent(new PaywallErrorEvent(code, message));
   }
 
-  /** Runs a hosted-window action; it must start synchronously inside the click. */
-  #run(action: () => Promise<unknown>) {
+  #clearError() {
+    if (!this.failed) return;
+    this.failed = false;
+    this.status = '';
+  }
+
+  /** Runs a hosted-window action, announcing it and its window; it must start synchronously inside the click. */
+  #run(action: (options: PurchaseOptions) => Promise<unknown>, announce: string) {
     if (this.busy) return;
     this.busy = true;
-    this.status = '';
-    action()
-      .catch((error) => this.#fail(error))
+    this.failed = false;
+    this.status = announce;
+    const onProgress: PurchaseOptions['onProgress'] = (_step, window) => {
+      if (!window) return;
+      if (window === 'blocked') this.status = this.t.redirecting;
+      this.dispatchEvent(new PaywallWindowEvent(window));
+    };
+    action({ onProgress })
+      .then(() => void (this.status = ''), (error) => this.#fail(error))
       .finally(() => (this.busy = false));
   }
 
   protected override render() {
-    if (this.configurationProblem()) return html`<span part="status" class="error" role="alert">${this.t.configError}</span>`;
+    if (this.#problem) return html`<span part="status" class="error" role="alert">${this.problemText()}</span>`;
+    // One live region for both states, always rendered, so that every change in it is announced.
+    return html`${this.signedIn ? this.#signedIn() : this.#signedOut()}<span
+        part="status"
+        role="status"
+        aria-live="polite"
+        class=${this.failed ? 'error' : this.status ? '' : 'visually-hidden'}
+        >${this.status}</span
+      >`;
+  }
+
+  #signedOut() {
+    const services = this.services!;
+    return html`
+      <button part="sign-in" type="button" class="secondary" aria-busy=${this.busy} @click=${() => this.#run((options) => services.purchases.signIn('sign-in', options), this.t.signingIn)}>${this.t.signIn}</button>
+      <button part="sign-up" type="button" aria-busy=${this.busy} @click=${() => this.#run((options) => services.purchases.signIn('sign-up', options), this.t.signingIn)}>${this.t.signUp}</button>
+    `;
+  }
+
+  #signedIn() {
     const services = this.services!;
     const t = this.t;
-    const status = html`<span part="status" role="status" aria-live="polite" class=${this.status ? '' : 'visually-hidden'}>${this.status}</span>`;
-    if (!this.signedIn) {
-      return html`
-        <button part="sign-in" type="button" class="secondary" aria-busy=${this.busy} @click=${() => this.#run(() => services.signIn('sign-in'))}>${t.signIn}</button>
-        <button part="sign-up" type="button" aria-busy=${this.busy} @click=${() => this.#run(() => services.signIn('sign-up'))}>${t.signUp}</button>
-        ${status}
-      `;
-    }
+    // Without a balance after a failed load, the error says why; "Loading…" would wait forever.
+    const shown = this.wallet ? formatMoney(this.wallet.balance, this.wallet.currency, this.locale) : this.failed ? null : t.loading;
     return html`
-      <span part="balance" class="balance">
-        <span class="visually-hidden">${t.balance}: </span>${this.wallet ? formatMoney(this.wallet.balance, this.wallet.currency, this.locale) : t.loading}
-      </span>
-      <button part="top-up" type="button" aria-busy=${this.busy} @click=${() => this.#run(() => services.openTopUp())}>${t.topUp}</button>
+      ${shown === null ? nothing : html`<span part="balance" class="balance"><span class="visually-hidden">${t.balance}: </span>${shown}</span>`}
+      <button part="top-up" type="button" aria-busy=${this.busy} @click=${() => this.#run((options) => services.purchases.topUp(options), t.toppingUp)}>${t.topUp}</button>
       <button part="sign-out" type="button" class="secondary" @click=${() => services.signOut().catch((error) => this.#fail(error))}>${t.signOut}</button>
-      ${this.busy ? nothing : status}
     `;
   }
 }

@@ -1,8 +1,9 @@
 import * as z from 'zod/mini';
+import { ProductId } from './ids';
 import { Currency, MinorUnits } from './money';
+import { Plan } from './plans';
 
-/** Product and offer ids: what editors type into `product="…"`. */
-export const ProductId = z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'Product ids are 1–128 letters, digits, ".", "_", ":" or "-"'));
+export { ProductId };
 
 export const Product = z.object({
   id: ProductId,
@@ -16,6 +17,6 @@ export type Product = z.infer<typeof Product>;
 
 export const CatalogResponse = z.object({
   products: z.array(Product),
-  plans: z.array(z.unknown()),
+  plans: z.array(Plan),
 });
 export type CatalogResponse = z.infer<typeof CatalogResponse>;

@@ -27,6 +27,16 @@ export const ErrorCode = z.enum([
   'card_declined',
   'currency_mismatch',
   'forbidden_origin',
+  'unknown_plan',
+  'subscription_exists',
+  'subscription_not_found',
+  'payment_method_not_allowed',
+  'payment_method_unavailable',
+  'invalid_return_url',
+  'intent_not_found',
+  'intent_expired',
+  'authentication_required',
+  'authentication_failed',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

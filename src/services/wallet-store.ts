@@ -19,6 +19,7 @@ export class WalletStore {
   /** Bumped by every change, so a slower refresh never overwrites a newer balance. */
   #version = 0;
   #stopNotifications: (() => void) | null = null;
+  #loading: { token: string; promise: Promise<Wallet | null> } | null = null;
 
   constructor(client: BackendClient, session: SessionStore, notifications: NotificationSocket) {
     this.#client = client;
@@ -34,17 +35,30 @@ export class WalletStore {
     return this.#wallet;
   }
 
-  /** Loads the balance from the server; null without a session (and no request). */
-  async refresh(signal?: AbortSignal): Promise<Wallet | null> {
+  /**
+   * Loads the balance from the server; null without a session (and no request). Calls without a
+   * signal while a load for the same session is on its way share it: a sign-in reaches the store
+   * and every element at once, and one request answers them all.
+   */
+  refresh(signal?: AbortSignal): Promise<Wallet | null> {
     const token = this.#session.token;
     if (!token) {
       this.set(null);
-      return null;
+      return Promise.resolve(null);
     }
+    if (!signal && this.#loading?.token === token) return this.#loading.promise;
     const version = this.#version;
-    const { wallet } = await this.#client.me(signal);
-    if (this.#version === version && this.#session.token === token) this.set(wallet);
-    return this.#wallet;
+    const promise = this.#client.me(signal).then(({ wallet }) => {
+      if (this.#version === version && this.#session.token === token) this.set(wallet);
+      return this.#wallet;
+    });
+    if (!signal) {
+      const loading = { token, promise };
+      this.#loading = loading;
+      const done = () => void (this.#loading === loading && (this.#loading = null));
+      promise.then(done, done);
+    }
+    return promise;
   }
 
   /** Records a balance the server reported (a purchase answer, a notification). */

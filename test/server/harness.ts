@@ -22,6 +22,12 @@ export function testConfigFile(overrides: Record<string, unknown> = {}) {
         { id: 'article-43', title: 'The bakery', price: 99, currency: 'EUR', validity: 3600, content: 'content/article-43.html' },
         { id: 'big-report', title: 'Report', price: 10_000, currency: 'EUR', validity: 86_400 },
       ],
+      plans: [
+        { id: 'gold-monthly', title: 'Gold monthly', price: 499, currency: 'EUR', periodUnit: 'month', products: ['article-42', 'article-43'] },
+        { id: 'gold-yearly', title: 'Gold yearly', price: 4900, currency: 'EUR', periodUnit: 'year', products: ['article-42', 'article-43'] },
+        { id: 'trial-weekly', title: 'Weekly with trial', price: 199, currency: 'EUR', periodUnit: 'week', trialDays: 14, products: ['article-43'] },
+        { id: 'wallet-only', title: 'Wallet only', price: 99, currency: 'EUR', periodLength: 3, periodUnit: 'day', products: ['big-report'], methods: ['wallet'] },
+      ],
     },
     ...overrides,
   };
@@ -42,15 +48,23 @@ export const databases: Array<{ name: 'sqlite' | 'postgres'; url: string | undef
   { name: 'postgres', url: process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : undefined },
 ];
 
-export async function openTestDatabase(name: 'sqlite' | 'postgres'): Promise<DatabaseHandle & { drop(): Promise<void> }> {
+/** Where a test database lives, so a second server or a CLI process can open the same one. */
+export type TestDatabaseLocation = { sqlitePath: string } | { databaseUrl: string; schema: string };
+
+export type TestDatabase = DatabaseHandle & { location: TestDatabaseLocation; drop(): Promise<void> };
+
+export async function openTestDatabase(name: 'sqlite' | 'postgres'): Promise<TestDatabase> {
   if (name === 'sqlite') {
-    const handle = await connectDatabase({ sqlitePath: join(mkdtempSync(join(tmpdir(), 'paywall-db-')), 'test.sqlite') });
-    return { ...handle, drop: handle.close };
+    const sqlitePath = join(mkdtempSync(join(tmpdir(), 'paywall-db-')), 'test.sqlite');
+    const handle = await connectDatabase({ sqlitePath });
+    return { ...handle, location: { sqlitePath }, drop: handle.close };
   }
   const schema = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const handle = await connectDatabase({ databaseUrl: process.env.DATABASE_URL, pgSchema: schema, poolSize: 20 });
+  const databaseUrl = process.env.DATABASE_URL!;
+  const handle = await connectDatabase({ databaseUrl, pgSchema: schema, poolSize: 20 });
   return {
     ...handle,
+    location: { databaseUrl, schema },
     async drop() {
       const { sql } = await import('kysely');
       await sql.raw(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).execute(handle.db);
@@ -59,21 +73,34 @@ export async function openTestDatabase(name: 'sqlite' | 'postgres'): Promise<Dat
   };
 }
 
+/** A second connection to the same database, as another server instance would hold; closing it leaves the data. */
+export async function reopenTestDatabase(database: TestDatabase): Promise<TestDatabase> {
+  const { location } = database;
+  const handle = 'sqlitePath' in location
+    ? await connectDatabase({ sqlitePath: location.sqlitePath })
+    : await connectDatabase({ databaseUrl: location.databaseUrl, pgSchema: location.schema, poolSize: 20 });
+  return { ...handle, location, drop: handle.close };
+}
+
 export interface TestServer extends RunningServer {
   clock: ManualClock;
   config: ServerConfig;
-  database: DatabaseHandle & { drop(): Promise<void> };
+  database: TestDatabase;
   /** fetch against the server with JSON in and out; `token` becomes a bearer header. */
   api(path: string, init?: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   signUp(email?: string, password?: string): Promise<{ token: string; customerId: string }>;
 }
 
 /** `logger` replaces the default silent logger, e.g. to capture log lines in memory. */
-export async function startTestServer(options: { db?: 'sqlite' | 'postgres'; config?: Record<string, unknown>; clock?: ManualClock; logger?: Logger } = {}): Promise<TestServer> {
+/**
+ * `sameDatabaseAs` starts a second instance on another connection to that server's database.
+ * The billing clock's interval runner is off unless `billingRunner` is set; tests call `services.billing.tick()`.
+ */
+export async function startTestServer(options: { db?: 'sqlite' | 'postgres'; config?: Record<string, unknown>; clock?: ManualClock; logger?: Logger; billingRunner?: boolean; sameDatabaseAs?: TestServer } = {}): Promise<TestServer> {
   const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00.000Z');
   const base = testConfig(options.config);
-  const database = await openTestDatabase(options.db ?? 'sqlite');
-  const running = await startServer({ config: base, port: 0, host: '127.0.0.1', clock, database, logger: options.logger ?? pino({ level: 'silent' }) }).catch(async (error) => {
+  const database = options.sameDatabaseAs ? await reopenTestDatabase(options.sameDatabaseAs.database) : await openTestDatabase(options.db ?? 'sqlite');
+  const running = await startServer({ config: base, port: 0, host: '127.0.0.1', clock, database, logger: options.logger ?? pino({ level: 'silent' }), billingRunner: options.billingRunner ?? false }).catch(async (error) => {
     await database.drop();
     throw error;
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { idempotencyKey, startTestServer, type TestServer } from './harness';
+import { idempotencyKey, MERCHANT, startTestServer, type TestServer } from './harness';
 
 type Schema = Record<string, any>;
 
@@ -14,6 +14,13 @@ const CONTRACT = [
   ['post', '/v1/purchases'],
   ['get', '/v1/content/{product}'],
   ['post', '/v1/top-ups'],
+  ['get', '/v1/subscriptions'],
+  ['post', '/v1/subscriptions'],
+  ['delete', '/v1/subscriptions/{id}'],
+  ['post', '/v1/payments'],
+  ['get', '/v1/payment-intents/{id}'],
+  ['post', '/v1/payment-intents/{id}/confirm'],
+  ['get', '/v1/sandbox/outbox'],
 ] as const;
 
 const IGNORED = new Set(['$schema', 'title', 'description', 'format', 'default', 'examples']);
@@ -95,6 +102,8 @@ describe('OpenAPI document', () => {
     }
     assert.ok(doc.components.responses.Error.content['application/json'].schema.properties.error);
     assert.deepEqual(doc.paths['/v1/content/{product}'].get.parameters.map((p: Schema) => [p.name, p.in, p.required]), [['product', 'path', true]]);
+    assert.deepEqual(doc.paths['/v1/payment-intents/{id}/confirm'].post.parameters.map((p: Schema) => [p.name, p.in, p.required]), [['id', 'path', true]]);
+    assert.deepEqual(doc.paths['/v1/subscriptions/{id}'].delete.parameters.map((p: Schema) => [p.name, p.in, p.required]), [['id', 'path', true]]);
     assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer' });
     assert.deepEqual(doc.paths['/v1/me'].get.security, [{ bearer: [] }]);
   });
@@ -108,6 +117,18 @@ describe('OpenAPI document', () => {
     }
     assert.ok(Object.keys(doc.paths['/v1/purchases'].post.responses).includes('402'));
     assert.ok(Object.keys(doc.paths['/v1/content/{product}'].get.responses).includes('402'));
+    assert.ok(Object.keys(doc.paths['/v1/subscriptions'].post.responses).includes('402'));
+    assert.ok(Object.keys(doc.paths['/v1/payment-intents/{id}/confirm'].post.responses).includes('410'));
+  });
+
+  test('the catalog lists the plans with their period, products and methods', async () => {
+    const { body } = await server.api('/v1/catalog');
+    const schema = doc.paths['/v1/catalog'].get.responses['200'].content['application/json'].schema;
+    assert.ok(validates(schema, body));
+    assert.deepEqual(body.plans.find((p: Schema) => p.id === 'gold-monthly'), {
+      id: 'gold-monthly', title: 'Gold monthly', price: 499, currency: 'EUR', periodLength: 1, periodUnit: 'month', products: ['article-42', 'article-43'], methods: ['wallet', 'card'],
+    });
+    assert.equal(body.plans.find((p: Schema) => p.id === 'trial-weekly').trialDays, 14);
   });
 
   test('request bodies are closed: unknown fields are not allowed, as the server refuses them', () => {
@@ -117,7 +138,8 @@ describe('OpenAPI document', () => {
       assert.equal(schema.additionalProperties, false, `${where} has additionalProperties: false`);
       for (const [key, sub] of Object.entries(schema.properties as Record<string, Schema>)) if (sub.type === 'object') closed(sub, `${where}.${key}`);
     };
-    for (const [method, path] of CONTRACT) if (method === 'post') closed(requestSchema(path), path);
+    for (const [method, path] of CONTRACT) if (method === 'post' && doc.paths[path].post.requestBody) closed(requestSchema(path), path);
+    assert.equal(doc.paths['/v1/payment-intents/{id}/confirm'].post.requestBody, undefined, 'confirm takes no body');
     assert.deepEqual(requestSchema('/v1/accounts').required.sort(), ['email', 'password']);
     assert.equal(requestSchema('/v1/access').properties.products.maxItems, 200);
   });
@@ -175,6 +197,34 @@ describe('OpenAPI document', () => {
           { product: 'article-42', idempotencyKey: 'short' },
           { product: 'article-42' },
           { idempotencyKey: idempotencyKey() },
+        ],
+      },
+      '/v1/subscriptions': {
+        headers: { authorization: `Bearer ${token}` },
+        bodies: [
+          { plan: 'gold-monthly', method: 'card', idempotencyKey: idempotencyKey() },
+          { plan: 'gold-yearly', method: 'card', returnUrl: `${MERCHANT}/subscribe`, idempotencyKey: idempotencyKey() },
+          { plan: 'no-such-plan', method: 'wallet', idempotencyKey: idempotencyKey() },
+          { plan: 'gold-monthly', method: 'paypal', idempotencyKey: idempotencyKey() },
+          { plan: 'gold-monthly', idempotencyKey: idempotencyKey() },
+          { plan: 'gold-monthly', method: 'card' },
+          { plan: 'gold-monthly', method: 'card', returnUrl: '', idempotencyKey: idempotencyKey() },
+          { plan: 'gold-monthly', method: 'card', returnUrl: `${MERCHANT}/${'x'.repeat(2100)}`, idempotencyKey: idempotencyKey() },
+          { plan: 'gold-monthly', method: 'card', idempotencyKey: idempotencyKey(), coupon: 'FREE' },
+          { plan: '../x', method: 'card', idempotencyKey: idempotencyKey() },
+        ],
+      },
+      '/v1/payments': {
+        headers: { authorization: `Bearer ${token}` },
+        bodies: [
+          { product: 'article-43', idempotencyKey: idempotencyKey() },
+          { product: 'article-43', price: 99, currency: 'EUR', returnUrl: `${MERCHANT}/a`, idempotencyKey: idempotencyKey() },
+          { offer: 'not.an-offer', idempotencyKey: idempotencyKey() },
+          { product: 'article-43', offer: 'x.y', idempotencyKey: idempotencyKey() },
+          { product: 'article-43', card: { number: '4242424242424242' }, idempotencyKey: idempotencyKey() },
+          { product: 'article-43', price: 1.5, idempotencyKey: idempotencyKey() },
+          { product: 'article-43', returnUrl: 7, idempotencyKey: idempotencyKey() },
+          { product: 'article-43' },
         ],
       },
       '/v1/top-ups': {

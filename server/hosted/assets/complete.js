@@ -31,6 +31,8 @@
     var params = new URLSearchParams();
     params.set('paywall-type', message.type);
     if (message.token) params.set('paywall-token', message.token);
+    if (message.subscription) params.set('paywall-subscription', message.subscription);
+    if (message.product) params.set('paywall-product', message.product);
     return params.toString();
   }
 
@@ -56,6 +58,8 @@
     }
     var url = returnTarget();
     if (url) {
+      // A card payment comes back as from a bank's 3-D Secure page: ?payment_intent=<id>.
+      if (message.paymentIntent) url.searchParams.set('payment_intent', message.paymentIntent);
       url.hash = fragment(message);
       window.location.replace(url.href);
       return;

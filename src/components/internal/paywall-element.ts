@@ -6,6 +6,22 @@ import { messages, toLocale, type Locale, type Messages } from '../../i18n/messa
 import { PaywallServices } from '../../services/paywall-services';
 import { PaywallErrorEvent } from '../../events/error';
 
+/** Connected elements, re-rendered when a `lang` attribute changes (an app switching language). */
+const connected = new Set<PaywallElement>();
+let langObserver: MutationObserver | null = null;
+
+function followLang(el: PaywallElement, follow: boolean) {
+  if (follow) connected.add(el);
+  else connected.delete(el);
+  if (connected.size && !langObserver) {
+    langObserver = new MutationObserver(() => connected.forEach((each) => each.requestUpdate()));
+    langObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['lang'], subtree: true });
+  } else if (!connected.size && langObserver) {
+    langObserver.disconnect();
+    langObserver = null;
+  }
+}
+
 /**
  * Unregistered base of every paywall element: finds its backend (own `backend` attribute, then the
  * nearest `<paywall-config>`, then `<meta name="paywall-backend">`), its services and its locale.
@@ -18,7 +34,18 @@ export class PaywallElement extends LitElement {
   @state()
   protected config?: PaywallConfigValue;
 
-  #configErrorLogged = false;
+  /** The problem last reported, so each one is logged once and a fixed one may be reported again. */
+  #reported: string | null = null;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    followLang(this, true);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    followLang(this, false);
+  }
 
   protected get backendUrl(): string | null {
     const meta = this.ownerDocument.querySelector<HTMLMetaElement>('meta[name="paywall-backend"]')?.content;
@@ -46,15 +73,27 @@ export class PaywallElement extends LitElement {
     return messages(this.locale);
   }
 
-  /** The reason the element cannot work, shown in place and logged once; null when configured. */
-  protected configurationProblem(): string | null {
-    if (this.services) return null;
-    const problem = this.backendUrl ? `invalid backend URL "${this.backendUrl}"` : 'no backend: add backend="…", a <paywall-config backend="…"> around it, or <meta name="paywall-backend" content="…">';
-    if (!this.#configErrorLogged) {
-      this.#configErrorLogged = true;
+  /**
+   * Why the element cannot work (no or bad backend, else `attributeProblem`), or null. A new
+   * problem is logged once and dispatched as `paywall-error`; call it from `willUpdate`, where
+   * listeners have had their chance and nothing renders yet.
+   */
+  protected problem(attributeProblem: () => string | null = () => null): string | null {
+    const problem = this.services
+      ? attributeProblem()
+      : this.backendUrl
+        ? `invalid backend URL "${this.backendUrl}"`
+        : 'no backend: add backend="…", a <paywall-config backend="…"> around it, or <meta name="paywall-backend" content="…">';
+    if (problem && problem !== this.#reported) {
       console.error(`<${this.localName}>: ${problem}`, this);
       this.dispatchEvent(new PaywallErrorEvent('configuration_error', problem));
     }
+    this.#reported = problem;
     return problem;
+  }
+
+  /** What a reader sees for a problem: the backend is missing, or the element is set up wrong. */
+  protected problemText(): string {
+    return this.services ? this.t.errors.configuration_error! : this.t.configError;
   }
 }

@@ -13,8 +13,20 @@ export const notificationsLink = ws.link(SOCKET_URL);
 export const worker = setupWorker(notificationsLink.addEventListener('connection', () => undefined));
 
 /** Starts msw for the file and removes per-test handlers after each test. */
+/**
+ * msw reloads a page that its registered worker does not control yet (a worker another test page
+ * just installed, about to claim this one), which the runner reports as a reload: wait for the claim.
+ */
+async function untilControlled(): Promise<void> {
+  if (navigator.serviceWorker.controller || !(await navigator.serviceWorker.getRegistrations()).length) return;
+  await Promise.race([new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })), sleep(3000)]);
+}
+
 export function useMockServiceWorker() {
-  before(() => worker.start({ serviceWorker: { url: '/mockServiceWorker.js' }, onUnhandledRequest: 'bypass', quiet: true }));
+  before(async () => {
+    await untilControlled();
+    await worker.start({ serviceWorker: { url: '/mockServiceWorker.js' }, onUnhandledRequest: 'bypass', quiet: true });
+  });
   afterEach(() => worker.resetHandlers());
   after(() => worker.stop());
 }

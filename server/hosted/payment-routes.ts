@@ -1,0 +1,201 @@
+import type { Context, Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { CardInput, HostedMessage } from '../../src/protocol';
+import { CheckoutProblem, type CheckoutOutcome, type CheckoutRow } from '../domain/card-payments';
+import type { IntentRow } from '../domain/subscription-lifecycle';
+import { ApiError } from '../errors';
+import type { AppEnv } from '../http/context';
+import type { Services } from '../services';
+import { dictionaries, errorMessage, isLang, langFromAcceptLanguage, type Lang } from './i18n';
+import type { HostedParams } from './params';
+import { formatDate, paymentDictionaries, type PaymentDictionary } from './payment-i18n';
+import { bankPage, checkoutPage, noticePage, type CardField } from './payment-templates';
+import { completePage, errorPage, type FormError } from './templates';
+
+type Form = Record<string, string>;
+
+const PROBLEMS: Record<CheckoutProblem['reason'], keyof PaymentDictionary> = {
+  not_found: 'linkInvalid',
+  expired: 'checkoutExpired',
+  subscription_exists: 'subscriptionExists',
+  plan_unavailable: 'planUnavailable',
+};
+
+/**
+ * The hosted checkout page (`/hosted/checkout?checkout=…`) and the sandbox bank's 3-D Secure page
+ * (`/hosted/3ds?intent=…&sig=…`), added to the hosted pages' app so they share its headers
+ * (CSP, no framing, no caching), its same-origin rule for form posts and its size limit.
+ * Where to report (the opener's origin) and where to return come from what the API stored when
+ * the checkout was created, never from the page's query string.
+ */
+export function registerPaymentPages(app: Hono<AppEnv>, services: Services, readForm: (c: Context<AppEnv>) => Promise<Form>): void {
+  const { cardPayments, config, clock, links } = services;
+
+  const langOf = (c: Context<AppEnv>): Lang => {
+    const lang = c.req.query('lang');
+    return isLang(lang) ? lang : langFromAcceptLanguage(c.req.header('accept-language'));
+  };
+  const paramsOf = (lang: Lang, row: { origin: string | null; return_url: string | null }): HostedParams => ({
+    lang, ...(row.origin ? { origin: row.origin } : {}), ...(row.return_url ? { returnUrl: row.return_url } : {}),
+  });
+  const checkoutHref = (id: string, lang?: Lang) => `/hosted/checkout?${new URLSearchParams({ checkout: id, ...(lang ? { lang } : {}) })}`;
+  const bankHref = (intentId: string, lang?: Lang) => {
+    const url = new URL(links.authenticationUrl(intentId));
+    if (lang) url.searchParams.set('lang', lang);
+    return url.pathname + url.search;
+  };
+  const message = (fields: Omit<HostedMessage, 'source'>): HostedMessage => ({ source: 'paywall-kit', ...fields });
+  const problemPage = (c: Context<AppEnv>, lang: Lang, problem: CheckoutProblem) =>
+    c.html(errorPage(lang, paymentDictionaries[lang][PROBLEMS[problem.reason]] as string), problem.status);
+
+  // -------------------------------------------------------------------------------------------
+  // Checkout
+
+  const renderForm = (c: Context<AppEnv>, lang: Lang, checkout: CheckoutRow, state: { expMonth?: string; expYear?: string; error?: FormError<CardField> } = {}, status: ContentfulStatusCode = 200) => {
+    const plan = checkout.plan ? config.plans.get(checkout.plan) ?? null : null;
+    const includes = (plan?.products ?? []).map((id) => config.products.get(id)?.title ?? id);
+    const page = checkoutPage(paramsOf(lang, checkout), {
+      kind: checkout.kind, title: checkout.title, price: Number(checkout.price), currency: checkout.currency,
+      validity: checkout.validity === null ? null : Number(checkout.validity), plan, includes,
+      action: checkoutHref(checkout.id, lang), languageHref: (other) => checkoutHref(checkout.id, other),
+    }, state);
+    return c.html(page, status);
+  };
+
+  const renderOutcome = (c: Context<AppEnv>, lang: Lang, checkout: CheckoutRow, outcome: CheckoutOutcome) => {
+    const p = paymentDictionaries[lang];
+    const params = paramsOf(lang, checkout);
+    switch (outcome.kind) {
+      case 'subscribed': {
+        const sub = outcome.subscription;
+        const until = formatDate(Number(sub.access_until), lang);
+        const detail = sub.trial_end !== null && Number(sub.current_period) === 0 ? p.trialDone(sub.title, until) : p.subscribedDone(sub.title, until);
+        return c.html(completePage(params, message({ type: 'subscribed', subscription: sub.id, ...(outcome.paymentIntent ? { paymentIntent: outcome.paymentIntent } : {}) }), detail));
+      }
+      case 'paid':
+        return c.html(completePage(params, message({ type: 'payment-succeeded', product: outcome.product, ...(outcome.paymentIntent ? { paymentIntent: outcome.paymentIntent } : {}) }), p.paidDone(outcome.title, formatDate(outcome.expiresAt, lang))));
+      case 'requires_action':
+        // The window goes on to the bank page; the reader answers there.
+        return c.redirect(bankHref(outcome.paymentIntent, lang), 303);
+      case 'authenticated':
+        return c.html(completePage(params, message({ type: 'payment-intent', paymentIntent: outcome.paymentIntent }), p.authenticated));
+      case 'failed':
+        if (checkout.kind === 'payment' && outcome.paymentIntent) {
+          return c.html(completePage(params, message({ type: 'payment-intent', paymentIntent: outcome.paymentIntent }), p.paymentNotAuthenticated));
+        }
+        return c.html(completePage(params, message({
+          type: 'payment-failed', code: outcome.code, message: outcome.message,
+          ...(outcome.subscription ? { subscription: outcome.subscription } : {}), ...(outcome.paymentIntent ? { paymentIntent: outcome.paymentIntent } : {}),
+        }), p.notStarted));
+    }
+  };
+
+  app.get('/hosted/checkout', async (c) => {
+    const lang = langOf(c);
+    try {
+      const found = await cardPayments.checkout(c.req.query('checkout') ?? '');
+      return 'outcome' in found ? renderOutcome(c, lang, found.checkout, found.outcome) : renderForm(c, lang, found.view.checkout);
+    } catch (error) {
+      if (error instanceof CheckoutProblem) return problemPage(c, lang, error);
+      throw error;
+    }
+  });
+
+  app.post('/hosted/checkout', async (c) => {
+    const lang = langOf(c);
+    const t = dictionaries[lang];
+    const id = c.req.query('checkout') ?? '';
+    try {
+      const found = await cardPayments.checkout(id);
+      if ('outcome' in found) return renderOutcome(c, lang, found.checkout, found.outcome);
+      const checkout = found.view.checkout;
+      const form = await readForm(c);
+      const expMonth = (form.expMonth ?? '').trim().slice(0, 4);
+      const expYear = (form.expYear ?? '').trim().slice(0, 6);
+      const again = (error: FormError<CardField>, status: ContentfulStatusCode) => renderForm(c, lang, checkout, { expMonth, expYear, error }, status);
+      const card = readCard(form, expMonth, expYear);
+      if ('invalid' in card) return again({ message: t[card.message], field: card.invalid }, 400);
+      let result: Awaited<ReturnType<typeof cardPayments.submitCheckout>>;
+      try {
+        result = await cardPayments.submitCheckout(id, card);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        // Declined: the reader may try another card on the same page; nothing was written.
+        return again({ message: errorMessage(lang, error), field: 'cardNumber' }, error.status);
+      }
+      return renderOutcome(c, lang, result.checkout, result.outcome);
+    } catch (error) {
+      if (error instanceof CheckoutProblem) return problemPage(c, lang, error);
+      throw error;
+    }
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // 3-D Secure (the sandbox bank)
+
+  const renderBank = (c: Context<AppEnv>, lang: Lang, intent: IntentRow, error?: string) =>
+    c.html(bankPage(paramsOf(lang, intent), {
+      amount: Number(intent.amount), currency: intent.currency, what: intent.title,
+      action: bankHref(intent.id, lang), languageHref: (other) => bankHref(intent.id, other), ...(error ? { error } : {}),
+    }), error ? 400 : 200);
+
+  const renderAnswer = async (c: Context<AppEnv>, lang: Lang, intent: IntentRow) => {
+    const p = paymentDictionaries[lang];
+    const params = paramsOf(lang, intent);
+    if (intent.status === 'requires_action') return renderBank(c, lang, intent);
+    if (intent.status === 'canceled') return c.html(errorPage(lang, p.authenticationExpired), 410);
+    if (intent.kind === 'payment') {
+      const ok = intent.status !== 'failed';
+      return c.html(completePage(params, message({ type: 'payment-intent', paymentIntent: intent.id }), ok ? p.authenticated : p.paymentNotAuthenticated));
+    }
+    const sub = await cardPayments.subscription(intent.subscription_id ?? '');
+    const until = sub?.access_until ? formatDate(Number(sub.access_until), lang) : '';
+    if (intent.kind === 'subscription') {
+      if (intent.status === 'succeeded') return c.html(completePage(params, message({ type: 'subscribed', subscription: intent.subscription_id!, paymentIntent: intent.id }), p.subscribedDone(intent.title, until)));
+      return c.html(completePage(params, message({
+        type: 'payment-failed', subscription: intent.subscription_id!, paymentIntent: intent.id,
+        code: intent.failure_code ?? 'authentication_failed', message: intent.failure_message ?? p.subscriptionNotAuthenticated,
+      }), p.subscriptionNotAuthenticated));
+    }
+    // Off-session renewal, opened from the email: nobody to report to; the page says what happened.
+    if (intent.status === 'succeeded') return c.html(noticePage(lang, dictionaries[lang].doneTitle, p.renewalDone(intent.title, until)));
+    return c.html(noticePage(lang, p.bankTitle, p.renewalNotAuthenticated, 'alert'));
+  };
+
+  /** The intent of a 3-D Secure link; null (an error page) for a missing or forged link. */
+  const intentOf = async (c: Context<AppEnv>) => cardPayments.intentForPage(c.req.query('intent') ?? '', c.req.query('sig') ?? '');
+
+  app.get('/hosted/3ds', async (c) => {
+    const lang = langOf(c);
+    let intent = await intentOf(c);
+    if (!intent) return c.html(errorPage(lang, paymentDictionaries[lang].linkInvalid), 404);
+    if (Number(intent.expires_at) <= clock.now().getTime() && (await cardPayments.expire(intent.id))) intent = (await intentOf(c))!;
+    return renderAnswer(c, lang, intent);
+  });
+
+  app.post('/hosted/3ds', async (c) => {
+    const lang = langOf(c);
+    const intent = await intentOf(c);
+    if (!intent) return c.html(errorPage(lang, paymentDictionaries[lang].linkInvalid), 404);
+    const form = await readForm(c);
+    const answer = form.outcome;
+    if (answer !== 'approve' && answer !== 'fail') {
+      if (intent.status !== 'requires_action') return renderAnswer(c, lang, intent);
+      return renderBank(c, lang, intent, dictionaries[lang].errors.generic);
+    }
+    return renderAnswer(c, lang, await cardPayments.authenticate(intent.id, answer));
+  });
+}
+
+/** The card fields of a form, checked like the top-up form checks them (spaces and two-digit years allowed). */
+function readCard(form: Form, expMonth: string, expYear: string): CardInput | { invalid: CardField; message: 'cardNumberInvalid' | 'expMonthInvalid' | 'expYearInvalid' | 'cvcInvalid' } {
+  const number = (form.cardNumber ?? '').replace(/\s+/g, '');
+  if (!/^[0-9]{12,19}$/.test(number)) return { invalid: 'cardNumber', message: 'cardNumberInvalid' };
+  if (!/^[0-9]{1,2}$/.test(expMonth) || Number(expMonth) < 1 || Number(expMonth) > 12) return { invalid: 'expMonth', message: 'expMonthInvalid' };
+  if (!/^([0-9]{2}|[0-9]{4})$/.test(expYear)) return { invalid: 'expYear', message: 'expYearInvalid' };
+  const year = expYear.length === 2 ? 2000 + Number(expYear) : Number(expYear);
+  if (year < 2000 || year > 2100) return { invalid: 'expYear', message: 'expYearInvalid' };
+  const cvc = (form.cvc ?? '').trim();
+  if (!/^[0-9]{3,4}$/.test(cvc)) return { invalid: 'cvc', message: 'cvcInvalid' };
+  return { number, expMonth: Number(expMonth), expYear: year, cvc };
+}

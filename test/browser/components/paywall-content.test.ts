@@ -1,0 +1,381 @@
+import { expect, fixture, fixtureCleanup, html, oneEvent } from '@open-wc/testing';
+import { http, HttpResponse } from 'msw';
+import '../../../src/index';
+import type { PaywallButtonElement } from '../../../src/components/paywall-button';
+import type { PaywallContentElement } from '../../../src/components/paywall-content';
+import type { PaywallAccessEvent, PaywallDeniedEvent, PaywallErrorEvent } from '../../../src/events';
+import { PaywallServices } from '../../../src/services/paywall-services';
+import { BACKEND, FakeBackend, clearStorage, sleep, until, useMockServiceWorker, worker } from '../helpers/mock-backend';
+
+// Own token and product ids: test files run in parallel pages that share Web Locks and BroadcastChannels.
+const TOKEN = 'pc-token';
+const PRODUCT = 'pc-article';
+const OTHER = 'pc-other';
+
+/** Whether a reader can see `node`: it, or the text node's range, has a box larger than a visually hidden one. */
+function visible(node: Node): boolean {
+  if (node instanceof Element) return node.checkVisibility() && node.getBoundingClientRect().height > 1;
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  return range.getBoundingClientRect().height > 1;
+}
+const status = (el: PaywallContentElement) => el.shadowRoot!.querySelector('[part~="status"]')!.textContent!.trim();
+const hours = (n: number) => new Date(Date.now() + n * 3_600_000).toISOString();
+
+function listen<T extends Event>(target: EventTarget, type: string): T[] {
+  const events: T[] = [];
+  target.addEventListener(type, (event) => events.push(event as T));
+  return events;
+}
+
+describe('<paywall-content>', () => {
+  useMockServiceWorker();
+  let backend: FakeBackend;
+  let services: PaywallServices;
+  let uncaught: unknown[];
+  const onUnhandled = (event: PromiseRejectionEvent) => uncaught.push(event.reason);
+
+  before(() => window.addEventListener('unhandledrejection', onUnhandled));
+  after(() => window.removeEventListener('unhandledrejection', onUnhandled));
+  beforeEach(() => {
+    clearStorage();
+    uncaught = [];
+    backend = new FakeBackend(TOKEN);
+    backend.prices.set(PRODUCT, 49).set(OTHER, 49);
+    // A removed element of the last test may have made services of its own since: start from fresh ones.
+    PaywallServices.for(BACKEND, { storage: 'memory' }).dispose();
+    // Shared by every element on the page, with the session in memory rather than the localStorage other test pages share.
+    services = PaywallServices.for(BACKEND, { storage: 'memory' });
+  });
+  afterEach(() => {
+    fixtureCleanup();
+    services.session.clear();
+    services.dispose();
+    delete (window as { pwned?: unknown }).pwned;
+    expect(uncaught, 'uncaught errors').to.deep.equal([]);
+  });
+
+  async function content(template = html`<paywall-content product=${PRODUCT}><p slot="teaser">Free teaser.</p><p slot="locked">Buy to read on.</p></paywall-content>`) {
+    const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}>${template}</paywall-config>`);
+    const el = wrapper.querySelector('paywall-content')!;
+    await el.updateComplete;
+    return el;
+  }
+  const teaser = (el: PaywallContentElement) => el.querySelector('[slot="teaser"]')!;
+  const locked = (el: PaywallContentElement) => el.querySelector('[slot="locked"]')!;
+
+  describe('safe mode (default)', () => {
+    it('signed out: teaser and locked message shown, nothing paid fetched or in the page', async () => {
+      const denied = listen<PaywallDeniedEvent>(document, 'paywall-denied');
+      const el = await content();
+      await until(() => el.state === 'locked', 3000, 'locked');
+      expect(visible(teaser(el)) && visible(locked(el))).to.equal(true);
+      expect(denied.map(({ product, reason }) => ({ product, reason }))).to.deep.equal([{ product: PRODUCT, reason: 'no-access' }]);
+      expect(backend.requests, 'no request at all while signed out').to.have.length(0);
+      expect(el.querySelector('[data-paywall-content]')).to.equal(null);
+      expect(el.outerHTML).not.to.contain('Paid');
+      await expect(el).to.be.accessible();
+    });
+
+    it('signed in with access: fetches GET /v1/content/:product only after the check, and reveals it', async () => {
+      const expiresAt = hours(1);
+      backend.grants.set(PRODUCT, expiresAt);
+      services.session.set(TOKEN);
+      const access = listen<PaywallAccessEvent>(document, 'paywall-access');
+      const el = await content();
+      await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access', `GET /v1/content/${PRODUCT}`]);
+      expect(backend.sent(`/v1/content/${PRODUCT}`)[0]!.authorization).to.equal(`Bearer ${TOKEN}`);
+      const paid = el.querySelector('[data-paywall-content]')!;
+      expect(paid.textContent).to.equal(`Paid ${PRODUCT}`);
+      expect(visible(paid) && visible(teaser(el))).to.equal(true);
+      expect(visible(locked(el)), 'the locked message goes').to.equal(false);
+      expect(access.map(({ product, expiresAt, source }) => ({ product, expiresAt, source }))).to.deep.equal([{ product: PRODUCT, expiresAt, source: 'check' }]);
+      await expect(el).to.be.accessible();
+    });
+
+    it('is checking, with the teaser shown and nothing paid, until the access answer comes', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      let answer!: () => void;
+      const answered = new Promise<void>((resolve) => (answer = resolve));
+      worker.use(http.post(`${BACKEND}/v1/access`, async () => {
+        await answered;
+        return HttpResponse.json({ access: [{ product: PRODUCT, granted: false, expiresAt: null }] });
+      }));
+      const el = await content();
+      await sleep(50);
+      expect(el.state).to.equal('checking');
+      expect(el.getAttribute('state')).to.equal('checking');
+      expect(visible(teaser(el))).to.equal(true);
+      expect(el.querySelector('[data-paywall-content]')).to.equal(null);
+      answer();
+      await until(() => el.state === 'locked', 3000, 'locked');
+    });
+
+    it('says "Loading…" in its live region while the fragment loads', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      worker.use(http.get(`${BACKEND}/v1/content/${PRODUCT}`, async () => {
+        await sleep(300);
+        return HttpResponse.text('<p>Slow paid text</p>');
+      }));
+      const el = await content();
+      await until(() => el.state === 'loading', 3000, 'loading');
+      expect(status(el)).to.equal('Loading…');
+      expect(el.shadowRoot!.querySelector('[part~="status"]')!.getAttribute('aria-live')).to.equal('polite');
+      await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      expect(status(el)).to.equal('');
+      expect(el.textContent).to.contain('Slow paid text');
+    });
+
+    it('unlocks after a purchase with the <paywall-button> in its locked slot, and only then fetches', async () => {
+      services.session.set(TOKEN);
+      const el = await content(html`<paywall-content product=${PRODUCT}>
+        <p slot="teaser">Free teaser.</p>
+        <paywall-button slot="locked" product=${PRODUCT} price="49" currency="EUR"></paywall-button>
+      </paywall-content>`);
+      const button = el.querySelector<PaywallButtonElement>('paywall-button')!;
+      await until(() => el.state === 'locked' && button.state === 'idle', 3000, 'locked');
+      expect(backend.sent('/v1/access'), 'one check for both elements').to.have.length(1);
+      expect(backend.sent(`/v1/content/${PRODUCT}`)).to.have.length(0);
+      const access = listen<PaywallAccessEvent>(el, 'paywall-access');
+      button.shadowRoot!.querySelector('button')!.click();
+      // The button's own event bubbles through the content too: wait for the content's.
+      await until(() => access.some((e) => e.target === el), 3000, 'the content unlocked');
+      expect(access.find((e) => e.target === el)!.source).to.equal('purchase');
+      expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access', 'POST /v1/purchases', `GET /v1/content/${PRODUCT}`]);
+      expect(el.state).to.equal('unlocked');
+      expect(el.textContent).to.contain(`Paid ${PRODUCT}`);
+    });
+
+    it('loads from src (relative to the backend) with the session', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      const seen: (string | null)[] = [];
+      worker.use(http.get(`${BACKEND}/fragments/pc.html`, ({ request }) => {
+        seen.push(request.headers.get('authorization'));
+        return HttpResponse.text('<p>From src</p>');
+      }));
+      const el = await content(html`<paywall-content product=${PRODUCT} src="fragments/pc.html"></paywall-content>`);
+      await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      expect(seen).to.deep.equal([`Bearer ${TOKEN}`]);
+      expect(el.textContent).to.contain('From src');
+      expect(backend.sent(`/v1/content/${PRODUCT}`)).to.have.length(0);
+    });
+
+    it('refuses a src on another origin: an error state, and the session never leaves', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      const errors = listen<PaywallErrorEvent>(document, 'paywall-error');
+      const el = await content(html`<paywall-content product=${PRODUCT} src="https://elsewhere.example/paid.html"></paywall-content>`);
+      await until(() => el.state === 'error', 3000, 'error');
+      expect(errors.map(({ code, product }) => ({ code, product }))).to.deep.equal([{ code: 'configuration_error', product: PRODUCT }]);
+      expect(visible(el.shadowRoot!.querySelector('[part~="status"]')!)).to.equal(true);
+      expect(status(el)).to.equal('Paywall is not configured correctly.');
+    });
+
+    it('re-locks and removes the paid content on sign-out', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      const el = await content();
+      await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      const denied = oneEvent<PaywallDeniedEvent>(el, 'paywall-denied');
+      await services.signOut();
+      expect((await denied).reason).to.equal('signed-out');
+      expect(el.state).to.equal('locked');
+      expect(el.querySelector('[data-paywall-content]')).to.equal(null);
+      expect(visible(locked(el))).to.equal(true);
+    });
+
+    it('re-locks at expiry', async () => {
+      backend.grants.set(PRODUCT, new Date(Date.now() + 1500).toISOString());
+      services.session.set(TOKEN);
+      const el = await content();
+      await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      const denied = await oneEvent<PaywallDeniedEvent>(el, 'paywall-denied');
+      expect(denied.reason).to.equal('expired');
+      expect(el.textContent).not.to.contain('Paid');
+    });
+
+    it('takes its paid content away when removed from the page, and loads it again when put back', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      const el = await content();
+      await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      const parent = el.parentElement!;
+      el.remove();
+      expect(el.querySelector('[data-paywall-content]')).to.equal(null);
+      parent.append(el);
+      await until(() => el.state === 'unlocked' && !!el.querySelector('[data-paywall-content]'), 3000, 'the content back');
+      expect(backend.sent(`/v1/content/${PRODUCT}`)).to.have.length(2);
+      // Moved in one go (no update in between) it comes back too.
+      parent.prepend(el);
+      await until(() => backend.sent(`/v1/content/${PRODUCT}`).length === 3 && el.state === 'unlocked', 3000, 'reloaded after a move');
+      expect(el.querySelectorAll('[data-paywall-content]')).to.have.length(1);
+    });
+  });
+
+  describe('sanitizing', () => {
+    const dirty = '<p>Paid text</p><img src="data:," onerror="window.pwned = 1"><script>window.pwned = 2</script><a href="javascript:window.pwned = 3">link</a>';
+
+    function serveDirty() {
+      worker.use(http.get(`${BACKEND}/v1/content/${PRODUCT}`, () => HttpResponse.text(dirty)));
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+    }
+
+    function expectClean(el: PaywallContentElement) {
+      const paid = el.querySelector('[data-paywall-content]')!;
+      expect(paid.querySelector('p')?.textContent).to.equal('Paid text');
+      expect(paid.querySelector('script')).to.equal(null);
+      expect(paid.querySelector('[onerror]')).to.equal(null);
+      expect(paid.querySelector('a')?.getAttribute('href') ?? '').not.to.contain('javascript:');
+    }
+
+    it('sanitizes the fragment before it enters the page', async () => {
+      serveDirty();
+      const el = await content();
+      await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      expectClean(el);
+      await sleep(50);
+      expect((window as { pwned?: unknown }).pwned).to.equal(undefined);
+    });
+
+    it('without the platform sanitizer, loads DOMPurify only when content is first inserted', async () => {
+      const descriptor = Object.getOwnPropertyDescriptor(Element.prototype, 'setHTML');
+      if (descriptor) delete (Element.prototype as { setHTML?: unknown }).setHTML;
+      try {
+        // The resource timing buffer (250 entries) is full of the test runner's modules: start a fresh one.
+        performance.clearResourceTimings();
+        const loadedPurify = () => performance.getEntriesByType('resource').some((entry) => /dompurify/i.test(entry.name));
+        serveDirty();
+        services.session.clear();
+        const el = await content();
+        await until(() => el.state === 'locked', 3000, 'locked');
+        expect(loadedPurify(), 'not loaded while locked').to.equal(false);
+        services.session.set(TOKEN);
+        await until(() => el.state === 'unlocked', 3000, 'unlocked');
+        expect(loadedPurify(), 'loaded for the insertion').to.equal(true);
+        expectClean(el);
+        await sleep(50);
+        expect((window as { pwned?: unknown }).pwned).to.equal(undefined);
+      } finally {
+        if (descriptor) Object.defineProperty(Element.prototype, 'setHTML', descriptor);
+      }
+    });
+
+    it('inserts the fragment as is when trusted', async () => {
+      worker.use(http.get(`${BACKEND}/v1/content/${PRODUCT}`, () => HttpResponse.text('<p>Paid</p><script>window.pwned = 1</script><custom-widget data-x="1"></custom-widget>')));
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      const el = await content(html`<paywall-content product=${PRODUCT} trusted></paywall-content>`);
+      await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      expect(el.querySelector('[data-paywall-content] script')).not.to.equal(null);
+      expect(el.querySelector('[data-paywall-content] custom-widget')).not.to.equal(null);
+    });
+  });
+
+  describe('inline mode', () => {
+    const inline = html`<paywall-content product=${PRODUCT} inline><p slot="teaser">Free teaser.</p><p slot="locked">Buy to read on.</p><p id="full">The full text.</p></paywall-content>`;
+
+    it('hides light-DOM content until access, without fetching anything', async () => {
+      const el = await content(inline);
+      await until(() => el.state === 'locked', 3000, 'locked');
+      expect(visible(el.querySelector('#full')!)).to.equal(false);
+      expect(visible(teaser(el)) && visible(locked(el))).to.equal(true);
+      await expect(el).to.be.accessible();
+
+      const access = oneEvent<PaywallAccessEvent>(el, 'paywall-access');
+      services.session.set(TOKEN);
+      await services.purchases.purchase({ product: PRODUCT });
+      expect((await access).source).to.equal('purchase');
+      expect(el.state).to.equal('unlocked');
+      await el.updateComplete;
+      expect(visible(el.querySelector('#full')!)).to.equal(true);
+      expect(visible(locked(el))).to.equal(false);
+      expect(backend.sent(`/v1/content/${PRODUCT}`)).to.have.length(0);
+      await expect(el).to.be.accessible();
+    });
+
+    it('is revealed at once on load for a reader who still has access', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      const el = await content(inline);
+      await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      expect(visible(el.querySelector('#full')!)).to.equal(true);
+    });
+  });
+
+  describe('errors', () => {
+    it('a malformed access answer ends in an error state and paywall-error, not an exception', async () => {
+      services.session.set(TOKEN);
+      worker.use(http.post(`${BACKEND}/v1/access`, () => HttpResponse.json({ access: [{ product: PRODUCT, granted: 'yes' }] })));
+      const error = oneEvent<PaywallErrorEvent>(document, 'paywall-error');
+      const el = await content();
+      expect(await error).to.include({ code: 'invalid_response', product: PRODUCT });
+      await until(() => el.state === 'error', 3000, 'error');
+      expect(status(el)).to.equal('The payment service answered unexpectedly. Try again later.');
+      expect(visible(teaser(el))).to.equal(true);
+      expect(el.querySelector('[data-paywall-content]')).to.equal(null);
+      await expect(el).to.be.accessible();
+    });
+
+    it('a failed content request ends in an error state', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      worker.use(http.get(`${BACKEND}/v1/content/${PRODUCT}`, () => HttpResponse.text('Bad gateway', { status: 502 })));
+      const error = oneEvent<PaywallErrorEvent>(document, 'paywall-error');
+      const el = await content();
+      expect((await error).code).to.equal('invalid_response');
+      await until(() => el.state === 'error', 3000, 'error');
+      expect(el.querySelector('[data-paywall-content]')).to.equal(null);
+    });
+
+    it('lost network while loading: network_error, in German with locale="de"', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      worker.use(http.get(`${BACKEND}/v1/content/${PRODUCT}`, () => HttpResponse.error()));
+      const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND} locale="de"><paywall-content product=${PRODUCT}></paywall-content></paywall-config>`);
+      const el = wrapper.querySelector('paywall-content')!;
+      await until(() => el.state === 'error', 3000, 'error');
+      expect(status(el)).to.equal('Die Verbindung ist fehlgeschlagen. Bitte erneut versuchen.');
+    });
+
+    it('a malformed product: a visible configuration error beside the teaser, logged once', async () => {
+      const calls: unknown[][] = [];
+      const original = console.error;
+      console.error = (...args: unknown[]) => void calls.push(args);
+      try {
+        const el = await content(html`<paywall-content product="no spaces allowed"><p slot="teaser">Free teaser.</p></paywall-content>`);
+        el.requestUpdate();
+        await el.updateComplete;
+        expect(el.state).to.equal('error');
+        expect(visible(teaser(el))).to.equal(true);
+        expect(el.shadowRoot!.querySelector('[role="alert"]')!.textContent).to.equal('Paywall is not configured correctly.');
+        expect(calls).to.have.length(1);
+        expect(backend.requests).to.have.length(0);
+      } finally {
+        console.error = original;
+      }
+    });
+  });
+
+  it('batches: many elements on one page are checked with one access request', async () => {
+    backend.grants.set(PRODUCT, hours(1));
+    services.session.set(TOKEN);
+    const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}>
+      <paywall-content product=${PRODUCT}></paywall-content>
+      <paywall-content product=${OTHER} inline><p>other</p></paywall-content>
+      <paywall-button product=${PRODUCT}></paywall-button>
+      <paywall-button product=${OTHER}></paywall-button>
+      <paywall-content product="pc-third"></paywall-content>
+    </paywall-config>`);
+    const contents = [...wrapper.querySelectorAll('paywall-content')];
+    await until(() => contents.every((el) => el.state === 'unlocked' || el.state === 'locked'), 3000, 'all checked');
+    const checks = backend.sent('/v1/access');
+    expect(checks).to.have.length(1);
+    expect([...checks[0]!.body.products].sort()).to.deep.equal([OTHER, PRODUCT, 'pc-third'].sort());
+    expect(contents.map((el) => el.state)).to.deep.equal(['unlocked', 'locked', 'locked']);
+  });
+});
