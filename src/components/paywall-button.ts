@@ -6,7 +6,7 @@ import { SubscriptionController } from '../controllers/subscription-controller';
 import { PaywallAccessEvent } from '../events/access';
 import { PaywallErrorEvent } from '../events/error';
 import { PaywallWindowEvent } from '../events/window';
-import { errorText, formatMoney } from '../i18n/messages';
+import { errorText, formatDuration, formatMoney } from '../i18n/messages';
 import { BackendError } from '../services/backend-error';
 import type { PurchaseStep, PurchaseTarget } from '../services/purchase-flow';
 import { PaywallElement } from './internal/paywall-element';
@@ -30,6 +30,7 @@ const ButtonAttributes = z.object({
  * @slot - The label; defaults to "Buy for <price>".
  * @csspart button - The native button.
  * @csspart price - The price, when a label is slotted.
+ * @csspart validity - How long access lasts, when `validity` is set.
  * @csspart status - The status line announced to screen readers.
  * @csspart error - The error message, in the error state.
  * @cssprop [--paywall-accent=#1d4ed8] - Button background.
@@ -62,6 +63,11 @@ export class PaywallButtonElement extends PaywallElement {
         margin-inline-start: 0.5em;
         font-weight: 600;
       }
+      .validity {
+        margin-inline-start: 0.5em;
+        font-size: 0.85em;
+        opacity: 0.85;
+      }
       .error {
         display: block;
         margin-top: 0.25em;
@@ -78,7 +84,7 @@ export class PaywallButtonElement extends PaywallElement {
   @property({ type: Number }) price?: number;
   /** ISO 4217 currency of `price`. */
   @property({ reflect: true }) currency?: string;
-  /** Seconds of access, for display. */
+  /** Seconds of access, shown beside the price ("30 days"); the backend decides the real validity. */
   @property({ type: Number }) validity?: number;
   /** Stay visible as "Purchased" once access is granted, instead of hiding. */
   @property({ type: Boolean, reflect: true, attribute: 'keep-visible' }) keepVisible = false;
@@ -142,12 +148,22 @@ export class PaywallButtonElement extends PaywallElement {
   #onAccess(granted: boolean, expiresAt: string | null, source: 'check' | 'purchase' | 'notification' | 'other-tab') {
     if (granted) {
       const first = this.state !== 'granted';
+      if (first && !this.keepVisible && this.matches(':focus-within')) this.#moveFocusToContent();
       this.state = 'granted';
       this.errorMessage = '';
       if (first) this.dispatchEvent(new PaywallAccessEvent(this.#target()!.product, expiresAt, source));
     } else if (this.state === 'granted' || this.state === 'checking') {
       this.state = 'idle';
     }
+  }
+
+  /** The button is about to hide under the reader's focus: take focus to what just opened, not to the page top. */
+  #moveFocusToContent() {
+    const product = this.#target()?.product;
+    const content = product && [...this.ownerDocument.querySelectorAll('paywall-content')].find((el) => el.getAttribute('product') === product);
+    if (!content) return;
+    if (!content.hasAttribute('tabindex')) content.setAttribute('tabindex', '-1');
+    content.focus({ preventScroll: true });
   }
 
   #fail(error: unknown) {
@@ -226,7 +242,7 @@ export class PaywallButtonElement extends PaywallElement {
           ? this.t.purchased
           : this.hasLabel && price
             ? html`<span part="price" class="price">${price}</span>`
-            : nothing}
+            : nothing}${this.validity && !granted ? html`<span part="validity" class="validity">${formatDuration(this.validity, this.locale)}</span>` : nothing}
       </button>
       ${this.state === 'error' ? html`<span part="error" class="error">${this.errorMessage}</span>` : nothing}
       <span id="status" part="status" class="visually-hidden" role="status" aria-live="polite">${this.status}</span>

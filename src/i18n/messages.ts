@@ -100,3 +100,10 @@ export function formatMoney(minor: number, currency: string, locale: Locale): st
   const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
   return format.format(minor / 10 ** digits);
 }
+
+/** A validity in seconds as the largest whole unit: "30 days", "24 Stunden". */
+export function formatDuration(seconds: number, locale: Locale): string {
+  const units: Array<[Intl.NumberFormatOptions['unit'], number]> = [['year', 31_536_000], ['day', 86_400], ['hour', 3_600], ['minute', 60]];
+  const [unit, size] = units.find(([, size]) => seconds >= size && seconds % size === 0) ?? ['minute', 60];
+  return new Intl.NumberFormat(locale === 'de' ? 'de-DE' : 'en-IE', { style: 'unit', unit, unitDisplay: 'long' }).format(Math.max(1, Math.round(seconds / size)));
+}
