@@ -50,7 +50,7 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
   const urls = new HostedUrls(config);
   const links = new PaymentLinks(config);
   const outbox = new EmailOutbox(db);
-  const purchases = new PurchaseService(db, config, clock, ledger, entitlements, notifications, urls);
+  const purchases = new PurchaseService(database, config, clock, ledger, entitlements, notifications, urls);
   const lifecycle = new SubscriptionLifecycle(database.dialect, ledger, entitlements, outbox, links);
   const cardPayments = new CardPaymentService(database, config, clock, lifecycle, entitlements, notifications, purchases, urls, links);
   return {
@@ -62,9 +62,9 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
     links,
     outbox,
     lifecycle,
-    accounts: new AccountService(db, config, clock, ledger, notifications),
+    accounts: new AccountService(database, config, clock, ledger, notifications),
     purchases,
-    topUps: new TopUpService(db, clock, ledger, notifications),
+    topUps: new TopUpService(database, clock, ledger, notifications),
     content: new ContentLibrary(config),
     subscriptions: new SubscriptionService(database, config, clock, lifecycle, ledger, notifications, urls, links),
     cardPayments,

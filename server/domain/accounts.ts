@@ -4,6 +4,8 @@ import type { Clock } from '../clock';
 import type { ServerConfig } from '../config';
 import { ApiError } from '../errors';
 import type { Database } from '../store/schema';
+import type { DatabaseHandle } from '../store/connect';
+import { isUniqueViolation, writeTransaction } from './write-transaction';
 import type { NotificationStore } from '../notifications/notification-store';
 import type { Ledger } from './ledger';
 import { decoyHash, hashPassword, passwordWeakness, verifyPassword } from './passwords';
@@ -21,7 +23,7 @@ export interface AuthenticatedCustomer {
 
 export class AccountService {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly database: DatabaseHandle,
     private readonly config: ServerConfig,
     private readonly clock: Clock,
     private readonly ledger: Ledger,
@@ -38,7 +40,7 @@ export class AccountService {
     const now = this.clock.now();
     const id = newId('cus');
     const { currency, amount } = this.config.startCredit;
-    const { written, token } = await this.db.transaction().execute(async (trx) => {
+    const { written, token } = await writeTransaction(this.database, async (trx) => {
       const existing = await trx.selectFrom('customers').select('id').where('email', '=', email).executeTakeFirst();
       if (existing) throw new ApiError(409, 'email_taken', 'An account with this email already exists. Sign in instead.');
       await trx.insertInto('customers').values({ id, email, password_hash: passwordHash, created_at: now.getTime() }).execute();
@@ -52,7 +54,7 @@ export class AccountService {
       return { written: await this.notifications.append(trx, pending, now), token };
     }).catch((error) => {
       // Two sign-ups racing for one email: the unique index decides.
-      if (!(error instanceof ApiError) && /unique|duplicate/i.test(String(error?.message))) throw new ApiError(409, 'email_taken', 'An account with this email already exists. Sign in instead.');
+      if (isUniqueViolation(error)) throw new ApiError(409, 'email_taken', 'An account with this email already exists. Sign in instead.');
       throw error;
     });
     this.notifications.publish(written);
@@ -63,7 +65,7 @@ export class AccountService {
     const email = emailInput.trim().toLowerCase();
     const now = this.clock.now();
     const since = now.getTime() - LOCKOUT_WINDOW_MS;
-    const { failures } = await this.db
+    const { failures } = await this.database.db
       .selectFrom('sign_in_failures')
       .select((eb) => eb.fn.countAll<number>().as('failures'))
       .where('email', '=', email)
@@ -72,27 +74,27 @@ export class AccountService {
     if (Number(failures) >= LOCKOUT_FAILURES) {
       throw new ApiError(423, 'account_locked', 'Too many failed sign-ins. Try again in 15 minutes.');
     }
-    const row = await this.db.selectFrom('customers').selectAll().where('email', '=', email).executeTakeFirst();
+    const row = await this.database.db.selectFrom('customers').selectAll().where('email', '=', email).executeTakeFirst();
     const ok = await verifyPassword(password, row?.password_hash ?? (await decoyHash));
     if (!row || !ok) {
-      await this.db.insertInto('sign_in_failures').values({ email, at: now.getTime() }).execute();
+      await this.database.db.insertInto('sign_in_failures').values({ email, at: now.getTime() }).execute();
       throw new ApiError(401, 'invalid_credentials', 'The email or password is not correct.');
     }
-    await this.db.deleteFrom('sign_in_failures').where('email', '=', email).execute();
-    const token = await this.#openSession(this.db, row.id, now);
-    const wallet = await this.ledger.wallet(this.db, row.id);
+    await this.database.db.deleteFrom('sign_in_failures').where('email', '=', email).execute();
+    const token = await this.#openSession(this.database.db, row.id, now);
+    const wallet = await this.ledger.wallet(this.database.db, row.id);
     return { token, customer: toCustomer(row), wallet: wallet ?? { balance: 0, currency: this.config.startCredit.currency } };
   }
 
   async signOut(tokenHash: string): Promise<void> {
-    await this.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+    await this.database.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
   }
 
   /** The customer a bearer token belongs to, or null for a missing, unknown or expired token. */
   async authenticate(token: string | undefined | null): Promise<AuthenticatedCustomer | null> {
     if (!token || token.length > 256) return null;
     const tokenHash = sha256(token);
-    const row = await this.db
+    const row = await this.database.db
       .selectFrom('sessions')
       .innerJoin('customers', 'customers.id', 'sessions.customer_id')
       .select(['customers.id', 'customers.email', 'customers.created_at', 'sessions.expires_at'])

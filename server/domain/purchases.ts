@@ -1,9 +1,9 @@
-import type { Kysely } from 'kysely';
 import type { PurchaseRequest, PurchaseResponse } from '../../src/protocol';
 import type { Clock } from '../clock';
 import type { ServerConfig } from '../config';
 import { ApiError } from '../errors';
-import type { Database } from '../store/schema';
+import type { DatabaseHandle } from '../store/connect';
+import { writeTransaction } from './write-transaction';
 import type { NotificationStore, PendingNotification } from '../notifications/notification-store';
 import type { EntitlementStore } from './entitlements';
 import { InsufficientFundsError, type Ledger } from './ledger';
@@ -21,7 +21,7 @@ interface Priced {
 
 export class PurchaseService {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly database: DatabaseHandle,
     private readonly config: ServerConfig,
     private readonly clock: Clock,
     private readonly ledger: Ledger,
@@ -51,7 +51,7 @@ export class PurchaseService {
     }
     const requestHash = sha256(JSON.stringify(['product' in request ? request.product : request.offer, request.price ?? null, request.currency ?? null]));
     const now = this.clock.now();
-    const result = await this.db.transaction().execute(async (trx) => {
+    const result = await writeTransaction(this.database, async (trx) => {
       // Locking the wallet first serialises this customer's purchases, so the checks below cannot race.
       const wallet = await this.ledger.lockWallet(trx, customerId, this.config.startCredit.currency);
       const previous = await trx.selectFrom('purchases').selectAll().where('customer_id', '=', customerId).where('idempotency_key', '=', request.idempotencyKey).executeTakeFirst();

@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
 import type { TopUpRequest, Wallet } from '../../src/protocol';
 import type { Clock } from '../clock';
 import { ApiError } from '../errors';
-import type { Database } from '../store/schema';
+import type { DatabaseHandle } from '../store/connect';
+import { writeTransaction } from './write-transaction';
 import type { NotificationStore } from '../notifications/notification-store';
 import type { Ledger } from './ledger';
 import { chargeSandboxCard } from './sandbox-card';
@@ -10,7 +10,7 @@ import { newId, sha256 } from './tokens';
 
 export class TopUpService {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly database: DatabaseHandle,
     private readonly clock: Clock,
     private readonly ledger: Ledger,
     private readonly notifications: NotificationStore,
@@ -20,7 +20,7 @@ export class TopUpService {
   async topUp(customerId: string, request: TopUpRequest): Promise<Wallet> {
     const requestHash = sha256(JSON.stringify([request.amount, request.currency, sha256(request.card.number)]));
     const now = this.clock.now();
-    const result = await this.db.transaction().execute(async (trx) => {
+    const result = await writeTransaction(this.database, async (trx) => {
       const wallet = await this.ledger.wallet(trx, customerId);
       if (!wallet) throw new ApiError(401, 'unauthenticated', 'Sign in again.');
       await this.ledger.lockWallet(trx, customerId, wallet.currency);
