@@ -1,25 +1,19 @@
-import { expect, fixture, fixtureCleanup, html, oneEvent } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { http, HttpResponse } from 'msw';
 import { BackendError, Product, paywall, type PaywallAccessEvent, type PaywallErrorEvent, type PaywallWindowEvent } from '../../../src/index';
 import type { PaywallButtonElement } from '../../../src/components/paywall-button';
 import type { PaywallContentElement } from '../../../src/components/paywall-content';
 import { PaywallServices } from '../../../src/services/paywall-services';
-import { BACKEND, FakeBackend, clearStorage, sleep, until, useMockServiceWorker, worker } from '../helpers/mock-backend';
-import { Popups, postFromPopup } from '../helpers/popups';
+import { BACKEND, type FakeBackend, sleep, until, worker } from '../helpers/mock-backend';
+import { hours, listen, useKit } from '../helpers/kit-fixture';
+import { type Popups, postFromPopup } from '../helpers/popups';
 
 // Own token and product ids: test files run in parallel pages that share Web Locks and BroadcastChannels.
 const TOKEN = 'api-token';
 const A = 'api-a';
 const B = 'api-b';
 const C = 'api-c';
-const hours = (n: number) => new Date(Date.now() + n * 3_600_000).toISOString();
-
-function listen<T extends Event>(target: EventTarget, type: string): T[] {
-  const events: T[] = [];
-  target.addEventListener(type, (event) => events.push(event as T));
-  return events;
-}
 
 async function rejection(promise: Promise<unknown>): Promise<BackendError> {
   const error = await promise.then(() => null, (e: unknown) => e);
@@ -37,33 +31,10 @@ function productLog(product: Product): string[] {
 }
 
 describe('JS API and data-paywall-* triggers', () => {
-  useMockServiceWorker();
-  let backend: FakeBackend;
-  let popups: Popups;
-  let services: PaywallServices;
-  let uncaught: unknown[];
-  const onUnhandled = (event: PromiseRejectionEvent) => uncaught.push(event.reason);
-
-  before(() => window.addEventListener('unhandledrejection', onUnhandled));
-  after(() => window.removeEventListener('unhandledrejection', onUnhandled));
-  beforeEach(() => {
-    clearStorage();
-    uncaught = [];
-    backend = new FakeBackend(TOKEN);
-    for (const product of [A, B, C]) backend.prices.set(product, 49);
-    popups = new Popups();
-    // A removed element of the last test may have made services of its own since: start from fresh ones.
-    PaywallServices.for(BACKEND, { storage: 'memory' }).dispose();
-    // Used by the API, the triggers and the elements alike: a session in memory, not in the localStorage other test pages share.
-    services = PaywallServices.for(BACKEND, { storage: 'memory' });
-  });
-  afterEach(() => {
-    fixtureCleanup();
-    popups.restore();
-    services.session.clear();
-    services.dispose();
-    expect(uncaught, 'uncaught errors').to.deep.equal([]);
-  });
+  // The services are used by the API, the triggers and the elements alike.
+  const kit = useKit({ token: TOKEN, prices: { [A]: 49, [B]: 49, [C]: 49 } });
+  let backend: FakeBackend, popups: Popups, services: PaywallServices;
+  beforeEach(() => ({ backend, popups, services } = kit));
 
   // First, while nothing names a backend (no meta tag, no <paywall-config>, paywall.configure() not called yet).
   describe('without a backend', () => {

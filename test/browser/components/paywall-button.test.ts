@@ -1,12 +1,13 @@
-import { expect, fixture, fixtureCleanup, html, oneEvent } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { http, HttpResponse } from 'msw';
 import '../../../src/index';
 import type { PaywallButtonElement } from '../../../src/components/paywall-button';
 import { PaywallAccessEvent, PaywallErrorEvent, type PaywallWindowEvent } from '../../../src/events';
-import { PaywallServices } from '../../../src/services/paywall-services';
-import { BACKEND, FakeBackend, clearStorage, notificationsLink, sleep, until, useMockServiceWorker, worker } from '../helpers/mock-backend';
-import { Popups, postFromPopup } from '../helpers/popups';
+import type { PaywallServices } from '../../../src/services/paywall-services';
+import { BACKEND, type FakeBackend, notificationsLink, sleep, until, worker } from '../helpers/mock-backend';
+import { captureConsole, listen, mountInConfig, useKit } from '../helpers/kit-fixture';
+import { type Popups, postFromPopup } from '../helpers/popups';
 
 // Own token and product ids: test files run in parallel pages that share Web Locks and BroadcastChannels.
 const TOKEN = 'pb-token';
@@ -35,18 +36,7 @@ const seen = (el: Element) => shown(el).replace(/\s+/g, ' ').trim();
 const inner = (el: PaywallButtonElement) => el.shadowRoot!.querySelector('button')!;
 const status = (el: PaywallButtonElement) => el.shadowRoot!.querySelector('[role="status"]')!.textContent!.trim();
 
-function listen<T extends Event>(target: EventTarget, type: string): T[] {
-  const events: T[] = [];
-  target.addEventListener(type, (event) => events.push(event as T));
-  return events;
-}
-
-function captureConsoleErrors() {
-  const calls: unknown[][] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => void calls.push(args);
-  return { calls, restore: () => void (console.error = original) };
-}
+const captureConsoleErrors = () => captureConsole('error');
 
 /** Posts `message` to this page from a sandboxed frame, whose origin is opaque ("null"). */
 async function postFromOtherOrigin(message: unknown) {
@@ -66,51 +56,12 @@ function offerToken(payload: Record<string, unknown>): string {
 }
 
 describe('<paywall-button>', () => {
-  useMockServiceWorker();
-  let backend: FakeBackend;
-  let popups: Popups;
-  let services: PaywallServices;
-  let navigated: string[];
-  let uncaught: unknown[];
-  const onUnhandled = (event: PromiseRejectionEvent) => uncaught.push(event.reason);
-  const onError = (event: ErrorEvent) => uncaught.push(event.error);
+  // Thrown errors count as uncaught here too; same-tab redirects are recorded, not followed.
+  const kit = useKit({ token: TOKEN, prices: { [PRODUCT]: 49, [OTHER]: 99 }, catchErrors: true, recordNavigation: true });
+  let backend: FakeBackend, popups: Popups, services: PaywallServices, navigated: string[];
+  beforeEach(() => ({ backend, popups, services, navigated } = kit));
 
-  before(() => {
-    window.addEventListener('unhandledrejection', onUnhandled);
-    window.addEventListener('error', onError);
-  });
-  after(() => {
-    window.removeEventListener('unhandledrejection', onUnhandled);
-    window.removeEventListener('error', onError);
-  });
-
-  beforeEach(() => {
-    clearStorage();
-    uncaught = [];
-    backend = new FakeBackend(TOKEN);
-    backend.prices.set(PRODUCT, 49).set(OTHER, 99);
-    popups = new Popups();
-    navigated = [];
-    // A removed element of the last test may have made services of its own since: start from fresh ones.
-    PaywallServices.for(BACKEND, { storage: 'memory' }).dispose();
-    // Created before any element, so every element on the page shares these: a session in memory
-    // (not the localStorage other test pages share) and a same-tab redirect that stays here.
-    services = PaywallServices.for(BACKEND, { storage: 'memory', navigate: (url) => navigated.push(url) });
-  });
-  afterEach(() => {
-    fixtureCleanup();
-    popups.restore();
-    services.session.clear();
-    services.dispose();
-    expect(uncaught, 'uncaught errors').to.deep.equal([]);
-  });
-
-  async function button(template = html`<paywall-button product=${PRODUCT} price="49" currency="EUR"></paywall-button>`) {
-    const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}>${template}</paywall-config>`);
-    const el = wrapper.querySelector('paywall-button')!;
-    await el.updateComplete;
-    return el;
-  }
+  const button = (template = html`<paywall-button product=${PRODUCT} price="49" currency="EUR"></paywall-button>`) => mountInConfig('paywall-button', template);
 
   describe('showing', () => {
     it('shows "Buy for" with the localized price, and is idle without asking anything while signed out', async () => {
@@ -147,6 +98,15 @@ describe('<paywall-button>', () => {
       expect(seen(el)).to.equal('Für 150 ¥ kaufen');
       wrapper.setAttribute('lang', 'en');
       await until(() => seen(el) === 'Buy for JP¥150', 3000, 'English after the page switched language');
+    });
+
+    it('shows how long access lasts when validity is set, in the page language', async () => {
+      const el = await button(html`<paywall-button product=${PRODUCT} price="49" currency="EUR" validity="2592000">Read</paywall-button>`);
+      await until(() => el.state === 'idle');
+      expect(el.shadowRoot!.querySelector('[part~="validity"]')!.textContent).to.equal('30 days');
+      el.setAttribute('lang', 'de');
+      await until(() => el.shadowRoot!.querySelector('[part~="validity"]')?.textContent === '30 Tage', 3000, 'German validity');
+      await expect(el).to.be.accessible();
     });
 
     it('says "Buy access" without a price', async () => {
@@ -565,6 +525,17 @@ describe('<paywall-button>', () => {
       await sendKeys({ press: 'Enter' });
       await until(() => el.state === 'granted', 3000, 'granted');
       expect(backend.sent('/v1/purchases')).to.have.length(1);
+    });
+
+    it('after a keyboard purchase, focus moves to the content that opened instead of falling to the page', async () => {
+      services.session.set(TOKEN);
+      const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}><paywall-button product=${PRODUCT}></paywall-button><paywall-content product=${PRODUCT}><p slot="teaser">Teaser</p></paywall-content></paywall-config>`);
+      const el = wrapper.querySelector('paywall-button')!;
+      await until(() => el.state === 'idle');
+      el.focus();
+      await sendKeys({ press: 'Enter' });
+      await until(() => el.state === 'granted', 3000, 'granted');
+      expect(document.activeElement === wrapper.querySelector('paywall-content'), 'focus on the content').to.equal(true);
     });
 
     it('buys with Space, and focus() on the element focuses its button', async () => {

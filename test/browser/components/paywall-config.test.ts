@@ -6,6 +6,7 @@ import type { PaywallButtonElement } from '../../../src/components/paywall-butto
 import type { PaywallErrorEvent } from '../../../src/events';
 import { PaywallServices } from '../../../src/services/paywall-services';
 import { clearStorage, sleep, until, useMockServiceWorker, worker } from '../helpers/mock-backend';
+import { captureConsole, closeServices, freshServices, listen } from '../helpers/kit-fixture';
 
 // Backends of their own (msw answers any origin), so the requests show which backend an element chose.
 const CONFIG = 'https://config.pw-config.test';
@@ -14,19 +15,6 @@ const META = 'https://meta.pw-config.test';
 const LATER = 'https://later.pw-config.test';
 const ORIGINS = [CONFIG, OWN, META, LATER];
 const PRODUCT = 'cfg-article';
-
-function captureConsole(method: 'error' | 'warn') {
-  const calls: unknown[][] = [];
-  const original = console[method];
-  console[method] = (...args: unknown[]) => void calls.push(args);
-  return { calls, restore: () => void (console[method] = original) };
-}
-
-function listen<T extends Event>(target: EventTarget, type: string): T[] {
-  const events: T[] = [];
-  target.addEventListener(type, (event) => events.push(event as T));
-  return events;
-}
 
 function withMeta(content: string): () => void {
   const meta = document.createElement('meta');
@@ -65,19 +53,14 @@ describe('<paywall-config> and finding the backend', () => {
     );
     // Signed in (in memory) to every backend, so each element's check shows where it went.
     services = ORIGINS.map((origin) => {
-      // A removed element of the last test may have made services of its own since: start from fresh ones.
-      PaywallServices.for(origin, { storage: 'memory' }).dispose();
-      const backend = PaywallServices.for(origin, { storage: 'memory' });
+      const backend = freshServices(origin);
       backend.session.set('cfg-token');
       return backend;
     });
   });
   afterEach(() => {
     fixtureCleanup();
-    for (const backend of services) {
-      backend.session.clear();
-      backend.dispose();
-    }
+    services.forEach(closeServices);
   });
 
   it('provides its backend to the elements inside it', async () => {

@@ -1,11 +1,12 @@
-import { expect, fixture, fixtureCleanup, html, oneEvent } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { http, HttpResponse } from 'msw';
 import '../../../src/index';
 import type { PaywallButtonElement } from '../../../src/components/paywall-button';
 import type { PaywallContentElement } from '../../../src/components/paywall-content';
 import type { PaywallAccessEvent, PaywallDeniedEvent, PaywallErrorEvent } from '../../../src/events';
-import { PaywallServices } from '../../../src/services/paywall-services';
-import { BACKEND, FakeBackend, clearStorage, sleep, until, useMockServiceWorker, worker } from '../helpers/mock-backend';
+import type { PaywallServices } from '../../../src/services/paywall-services';
+import { BACKEND, type FakeBackend, sleep, until, worker } from '../helpers/mock-backend';
+import { hours, listen, mountInConfig, useKit } from '../helpers/kit-fixture';
 
 // Own token and product ids: test files run in parallel pages that share Web Locks and BroadcastChannels.
 const TOKEN = 'pc-token';
@@ -20,47 +21,15 @@ function visible(node: Node): boolean {
   return range.getBoundingClientRect().height > 1;
 }
 const status = (el: PaywallContentElement) => el.shadowRoot!.querySelector('[part~="status"]')!.textContent!.trim();
-const hours = (n: number) => new Date(Date.now() + n * 3_600_000).toISOString();
-
-function listen<T extends Event>(target: EventTarget, type: string): T[] {
-  const events: T[] = [];
-  target.addEventListener(type, (event) => events.push(event as T));
-  return events;
-}
 
 describe('<paywall-content>', () => {
-  useMockServiceWorker();
-  let backend: FakeBackend;
-  let services: PaywallServices;
-  let uncaught: unknown[];
-  const onUnhandled = (event: PromiseRejectionEvent) => uncaught.push(event.reason);
+  const kit = useKit({ token: TOKEN, prices: { [PRODUCT]: 49, [OTHER]: 49 } });
+  let backend: FakeBackend, services: PaywallServices;
+  beforeEach(() => ({ backend, services } = kit));
+  // What the sanitizing tests look for must not outlive a test.
+  afterEach(() => delete (window as { pwned?: unknown }).pwned);
 
-  before(() => window.addEventListener('unhandledrejection', onUnhandled));
-  after(() => window.removeEventListener('unhandledrejection', onUnhandled));
-  beforeEach(() => {
-    clearStorage();
-    uncaught = [];
-    backend = new FakeBackend(TOKEN);
-    backend.prices.set(PRODUCT, 49).set(OTHER, 49);
-    // A removed element of the last test may have made services of its own since: start from fresh ones.
-    PaywallServices.for(BACKEND, { storage: 'memory' }).dispose();
-    // Shared by every element on the page, with the session in memory rather than the localStorage other test pages share.
-    services = PaywallServices.for(BACKEND, { storage: 'memory' });
-  });
-  afterEach(() => {
-    fixtureCleanup();
-    services.session.clear();
-    services.dispose();
-    delete (window as { pwned?: unknown }).pwned;
-    expect(uncaught, 'uncaught errors').to.deep.equal([]);
-  });
-
-  async function content(template = html`<paywall-content product=${PRODUCT}><p slot="teaser">Free teaser.</p><p slot="locked">Buy to read on.</p></paywall-content>`) {
-    const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}>${template}</paywall-config>`);
-    const el = wrapper.querySelector('paywall-content')!;
-    await el.updateComplete;
-    return el;
-  }
+  const content = (template = html`<paywall-content product=${PRODUCT}><p slot="teaser">Free teaser.</p><p slot="locked">Buy to read on.</p></paywall-content>`) => mountInConfig('paywall-content', template);
   const teaser = (el: PaywallContentElement) => el.querySelector('[slot="teaser"]')!;
   const locked = (el: PaywallContentElement) => el.querySelector('[slot="locked"]')!;
 

@@ -1,13 +1,14 @@
-import { expect, fixture, fixtureCleanup, html, oneEvent } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { http, HttpResponse } from 'msw';
 import '../../../src/index';
 import type { PaywallButtonElement } from '../../../src/components/paywall-button';
 import type { WalletBalanceElement } from '../../../src/components/wallet-balance';
 import type { PaywallBalanceEvent, PaywallErrorEvent, PaywallWindowEvent } from '../../../src/events';
-import { PaywallServices } from '../../../src/services/paywall-services';
-import { BACKEND, FakeBackend, clearStorage, notificationsLink, sleep, until, useMockServiceWorker, worker } from '../helpers/mock-backend';
-import { Popups, postFromPopup } from '../helpers/popups';
+import type { PaywallServices } from '../../../src/services/paywall-services';
+import { BACKEND, type FakeBackend, notificationsLink, sleep, until, worker } from '../helpers/mock-backend';
+import { listen, mountInConfig, useKit } from '../helpers/kit-fixture';
+import { type Popups, postFromPopup } from '../helpers/popups';
 
 // Own token and product ids: test files run in parallel pages that share Web Locks and BroadcastChannels.
 const TOKEN = 'wb-token';
@@ -25,50 +26,13 @@ function balance(el: WalletBalanceElement): string | undefined {
 }
 const status = (el: WalletBalanceElement) => el.shadowRoot!.querySelector('[role="status"]')?.textContent!.trim();
 
-function listen<T extends Event>(target: EventTarget, type: string): T[] {
-  const events: T[] = [];
-  target.addEventListener(type, (event) => events.push(event as T));
-  return events;
-}
-
 describe('<wallet-balance>', () => {
-  useMockServiceWorker();
-  let backend: FakeBackend;
-  let popups: Popups;
-  let services: PaywallServices;
-  let navigated: string[];
-  let uncaught: unknown[];
-  const onUnhandled = (event: PromiseRejectionEvent) => uncaught.push(event.reason);
+  // Same-tab redirects are recorded, not followed.
+  const kit = useKit({ token: TOKEN, prices: { [PRODUCT]: 49 }, recordNavigation: true });
+  let backend: FakeBackend, popups: Popups, services: PaywallServices, navigated: string[];
+  beforeEach(() => ({ backend, popups, services, navigated } = kit));
 
-  before(() => window.addEventListener('unhandledrejection', onUnhandled));
-  after(() => window.removeEventListener('unhandledrejection', onUnhandled));
-  beforeEach(() => {
-    clearStorage();
-    uncaught = [];
-    backend = new FakeBackend(TOKEN);
-    backend.prices.set(PRODUCT, 49);
-    popups = new Popups();
-    navigated = [];
-    // A removed element of the last test may have made services of its own since: start from fresh ones.
-    PaywallServices.for(BACKEND, { storage: 'memory' }).dispose();
-    // Shared by every element on the page, with the session in memory rather than the localStorage
-    // other test pages share, and a same-tab redirect that stays on this page.
-    services = PaywallServices.for(BACKEND, { storage: 'memory', navigate: (url) => navigated.push(url) });
-  });
-  afterEach(() => {
-    fixtureCleanup();
-    popups.restore();
-    services.session.clear();
-    services.dispose();
-    expect(uncaught, 'uncaught errors').to.deep.equal([]);
-  });
-
-  async function wallet(locale = 'en') {
-    const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND} locale=${locale}><wallet-balance></wallet-balance></paywall-config>`);
-    const el = wrapper.querySelector('wallet-balance')!;
-    await el.updateComplete;
-    return el;
-  }
+  const wallet = (locale = 'en') => mountInConfig('wallet-balance', html`<wallet-balance></wallet-balance>`, locale);
 
   it('signed out: offers "Sign in" and "Create account", and asks nothing', async () => {
     const el = await wallet();
