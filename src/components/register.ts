@@ -2,6 +2,8 @@ import { attachContextRoot, define } from './define';
 import { PaywallButtonElement } from './paywall-button';
 import { PaywallConfigElement } from './paywall-config';
 import { PaywallContentElement } from './paywall-content';
+import { ScaHandlerElement } from './sca-handler';
+import { SubscribeFormElement } from './subscribe-form';
 import { WalletBalanceElement } from './wallet-balance';
 
 attachContextRoot();
@@ -9,6 +11,8 @@ define('paywall-config', PaywallConfigElement);
 define('paywall-button', PaywallButtonElement);
 define('paywall-content', PaywallContentElement);
 define('wallet-balance', WalletBalanceElement);
+define('subscribe-form', SubscribeFormElement);
+define('sca-handler', ScaHandlerElement);
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -16,5 +20,7 @@ declare global {
     'paywall-button': PaywallButtonElement;
     'paywall-content': PaywallContentElement;
     'wallet-balance': WalletBalanceElement;
+    'subscribe-form': SubscribeFormElement;
+    'sca-handler': ScaHandlerElement;
   }
 }

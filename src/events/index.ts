@@ -3,3 +3,5 @@ export * from './balance';
 export * from './denied';
 export * from './error';
 export * from './window';
+export * from './requires-action';
+export * from './subscription';

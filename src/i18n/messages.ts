@@ -23,6 +23,37 @@ const en = {
   topUp: 'Top up',
   balance: 'Balance',
   wallet: 'Wallet',
+  plans: 'Subscription plans',
+  perPeriod: (price: string, period: string) => `${price} / ${period}`,
+  periodUnits: { day: ['day', 'days'], week: ['week', 'weeks'], month: ['month', 'months'], year: ['year', 'years'] } as Record<string, [string, string]>,
+  trial: (days: number) => `${days}-day free trial`,
+  subscribeWith: { wallet: 'Subscribe with wallet', card: 'Subscribe with card' } as Record<string, string>,
+  yourSubscription: 'Your subscription',
+  subscriptionStatus: {
+    active: 'Active',
+    incomplete: 'Waiting for payment verification',
+    incomplete_expired: 'Verification expired',
+    past_due: 'Payment overdue',
+    canceled: 'Canceled',
+    expired: 'Expired',
+    failed: 'Payment failed',
+  } as Record<string, string>,
+  nextBilling: (date: string) => `Next payment on ${date}`,
+  accessUntil: (date: string) => `Access until ${date}`,
+  paidWithCard: (brand: string, last4: string) => `${brand} ending in ${last4}`,
+  paidFromWallet: 'Paid from your wallet',
+  cancelSubscription: 'Cancel subscription',
+  keepSubscription: 'Keep subscription',
+  confirmCancel: (title: string, until: string | null) => `Cancel ${title}?${until ? ` You keep access until ${until}.` : ''}`,
+  canceled: 'Subscription canceled.',
+  kept: 'Subscription kept.',
+  subscribed: 'Subscription started.',
+  paying: 'Enter your card in the window that opened.',
+  verificationNeeded: 'Your bank asks you to verify this payment.',
+  completeVerification: 'Complete verification',
+  verifying: 'Verify the payment in the window that opened.',
+  confirmingPayment: 'Confirming the payment…',
+  paymentConfirmed: 'Payment confirmed. Access granted.',
   errors: {
     network_error: 'The connection failed. Check your connection and try again.',
     invalid_response: 'The payment service answered unexpectedly. Try again later.',
@@ -34,6 +65,13 @@ const en = {
     offer_expired: 'This offer has expired. Reload the page.',
     invalid_offer: 'This offer is not valid.',
     configuration_error: 'Paywall is not configured correctly.',
+    authentication_failed: 'Your bank did not confirm the payment. Nothing was charged; try again.',
+    authentication_required: 'Verify the payment with your bank first.',
+    card_declined: 'The card was declined.',
+    intent_expired: 'This payment has expired. Nothing was charged; start again.',
+    subscription_exists: 'You already have this subscription.',
+    payment_method_unavailable: 'This payment method is not available right now.',
+    sign_in_required: 'Sign in to continue.',
     generic: 'Something went wrong. Try again.',
   } as Record<string, string>,
 };
@@ -61,6 +99,37 @@ const de: typeof en = {
   topUp: 'Aufladen',
   balance: 'Guthaben',
   wallet: 'Guthaben',
+  plans: 'Abo-Angebote',
+  perPeriod: (price, period) => `${price} / ${period}`,
+  periodUnits: { day: ['Tag', 'Tage'], week: ['Woche', 'Wochen'], month: ['Monat', 'Monate'], year: ['Jahr', 'Jahre'] },
+  trial: (days) => `${days} Tage kostenlos testen`,
+  subscribeWith: { wallet: 'Mit Guthaben abonnieren', card: 'Mit Karte abonnieren' },
+  yourSubscription: 'Ihr Abo',
+  subscriptionStatus: {
+    active: 'Aktiv',
+    incomplete: 'Wartet auf Bestätigung der Zahlung',
+    incomplete_expired: 'Bestätigung abgelaufen',
+    past_due: 'Zahlung überfällig',
+    canceled: 'Gekündigt',
+    expired: 'Abgelaufen',
+    failed: 'Zahlung fehlgeschlagen',
+  },
+  nextBilling: (date) => `Nächste Zahlung am ${date}`,
+  accessUntil: (date) => `Zugang bis ${date}`,
+  paidWithCard: (brand, last4) => `${brand} mit Endziffern ${last4}`,
+  paidFromWallet: 'Zahlung aus dem Guthaben',
+  cancelSubscription: 'Abo kündigen',
+  keepSubscription: 'Abo behalten',
+  confirmCancel: (title, until) => `${title} kündigen?${until ? ` Der Zugang bleibt bis ${until}.` : ''}`,
+  canceled: 'Abo gekündigt.',
+  kept: 'Abo bleibt bestehen.',
+  subscribed: 'Abo abgeschlossen.',
+  paying: 'Bitte im geöffneten Fenster die Karte eingeben.',
+  verificationNeeded: 'Ihre Bank möchte diese Zahlung bestätigen lassen.',
+  completeVerification: 'Verifizierung abschließen',
+  verifying: 'Bitte die Zahlung im geöffneten Fenster bestätigen.',
+  confirmingPayment: 'Zahlung wird bestätigt …',
+  paymentConfirmed: 'Zahlung bestätigt. Zugang freigeschaltet.',
   errors: {
     network_error: 'Die Verbindung ist fehlgeschlagen. Bitte erneut versuchen.',
     invalid_response: 'Der Zahlungsdienst hat unerwartet geantwortet. Bitte später erneut versuchen.',
@@ -72,6 +141,13 @@ const de: typeof en = {
     offer_expired: 'Dieses Angebot ist abgelaufen. Bitte die Seite neu laden.',
     invalid_offer: 'Dieses Angebot ist ungültig.',
     configuration_error: 'Paywall ist nicht richtig konfiguriert.',
+    authentication_failed: 'Ihre Bank hat die Zahlung nicht bestätigt. Es wurde nichts abgebucht; bitte erneut versuchen.',
+    authentication_required: 'Bitte die Zahlung zuerst bei Ihrer Bank bestätigen.',
+    card_declined: 'Die Karte wurde abgelehnt.',
+    intent_expired: 'Diese Zahlung ist abgelaufen. Es wurde nichts abgebucht; bitte neu beginnen.',
+    subscription_exists: 'Sie haben dieses Abo bereits.',
+    payment_method_unavailable: 'Diese Zahlungsart ist gerade nicht verfügbar.',
+    sign_in_required: 'Bitte anmelden, um fortzufahren.',
     generic: 'Etwas ist schiefgegangen. Bitte erneut versuchen.',
   },
 };
@@ -106,4 +182,20 @@ export function formatDuration(seconds: number, locale: Locale): string {
   const units: Array<[Intl.NumberFormatOptions['unit'], number]> = [['year', 31_536_000], ['day', 86_400], ['hour', 3_600], ['minute', 60]];
   const [unit, size] = units.find(([, size]) => seconds >= size && seconds % size === 0) ?? ['minute', 60];
   return new Intl.NumberFormat(locale === 'de' ? 'de-DE' : 'en-IE', { style: 'unit', unit, unitDisplay: 'long' }).format(Math.max(1, Math.round(seconds / size)));
+}
+
+/** A billing period: "month", "3 months", "Monat", "3 Monate". */
+export function formatPeriod(length: number, unit: string, locale: Locale): string {
+  const [one, many] = dictionaries[locale].periodUnits[unit] ?? [unit, unit];
+  return length === 1 ? one : `${new Intl.NumberFormat(locale === 'de' ? 'de-DE' : 'en-IE').format(length)} ${many}`;
+}
+
+/** A plan's price per period: "€4.99 / month", "4,99 € / Monat". */
+export function formatPlanPrice(plan: { price: number; currency: string; periodLength: number; periodUnit: string }, locale: Locale): string {
+  return dictionaries[locale].perPeriod(formatMoney(plan.price, plan.currency, locale), formatPeriod(plan.periodLength, plan.periodUnit, locale));
+}
+
+/** An ISO date as the reader writes it: "1 March 2026", "1. März 2026". */
+export function formatDate(iso: string, locale: Locale): string {
+  return new Intl.DateTimeFormat(locale === 'de' ? 'de-DE' : 'en-IE', { dateStyle: 'long' }).format(new Date(iso));
 }

@@ -2,12 +2,20 @@ import * as z from 'zod/mini';
 import {
   AccessRequest,
   AccessResponse,
+  CancelSubscriptionResponse,
   CatalogResponse,
+  CreateSubscriptionRequest,
+  CreateSubscriptionResponse,
+  PaymentIntent,
+  PaymentRequest,
+  PaymentResponse,
+  SubscriptionsResponse,
   ErrorBody,
   MeResponse,
   PurchaseRequest,
   PurchaseResponse,
   type AccessGrant,
+  type Subscription,
 } from '../protocol';
 import { BackendError, abortError, toBackendError } from './backend-error';
 import type { SessionStore } from './session-store';
@@ -96,6 +104,61 @@ export class BackendClient {
     const body = z.safeParse(PurchaseRequest, request);
     if (!body.success) return Promise.reject(new BackendError('configuration_error', `Cannot buy this: ${z.prettifyError(body.error)}`));
     return this.#request('/v1/purchases', { method: 'POST', body: body.data, schema: PurchaseResponse, signal });
+  }
+
+  /** The reader's subscriptions, newest first. */
+  async subscriptions(signal?: AbortSignal): Promise<Subscription[]> {
+    const { subscriptions } = await this.#request('/v1/subscriptions', { schema: SubscriptionsResponse, signal });
+    return subscriptions;
+  }
+
+  /** Starts a subscription: the wallet is charged at once; a card answers with the hosted `checkoutUrl`. */
+  createSubscription(request: CreateSubscriptionRequest, signal?: AbortSignal): Promise<CreateSubscriptionResponse> {
+    const body = z.safeParse(CreateSubscriptionRequest, request);
+    if (!body.success) return Promise.reject(new BackendError('configuration_error', `Cannot subscribe: ${z.prettifyError(body.error)}`));
+    return this.#request('/v1/subscriptions', { method: 'POST', body: body.data, schema: CreateSubscriptionResponse, signal });
+  }
+
+  /** Cancels at the end of the paid period; answers the updated subscription. */
+  async cancelSubscription(id: string, signal?: AbortSignal): Promise<Subscription> {
+    const { subscription } = await this.#request(`/v1/subscriptions/${encodeURIComponent(id)}`, { method: 'DELETE', schema: CancelSubscriptionResponse, signal });
+    return subscription;
+  }
+
+  /** A one-off card purchase: the hosted `checkoutUrl`, or `granted` when the reader already holds access. */
+  payment(request: PaymentRequest, signal?: AbortSignal): Promise<PaymentResponse> {
+    const body = z.safeParse(PaymentRequest, request);
+    if (!body.success) return Promise.reject(new BackendError('configuration_error', `Cannot pay for this: ${z.prettifyError(body.error)}`));
+    return this.#request('/v1/payments', { method: 'POST', body: body.data, schema: PaymentResponse, signal });
+  }
+
+  /** A card payment and its 3-D Secure state. */
+  paymentIntent(id: string, signal?: AbortSignal): Promise<PaymentIntent> {
+    return this.#request(`/v1/payment-intents/${encodeURIComponent(id)}`, { schema: PaymentIntent, signal });
+  }
+
+  /** Completes a one-off payment after 3-D Secure; the server charges once however often it is sent. */
+  confirmPaymentIntent(id: string, signal?: AbortSignal): Promise<PaymentIntent> {
+    return this.#request(`/v1/payment-intents/${encodeURIComponent(id)}/confirm`, { method: 'POST', schema: PaymentIntent, signal });
+  }
+
+  /**
+   * A checkout or 3-D Secure page URL the server sent, with the reader's `lang`. Anything that is
+   * not such a page of this backend is refused, so an answer can never send a window elsewhere.
+   */
+  paymentPageUrl(url: string): string {
+    let target: URL;
+    try {
+      target = new URL(url, this.baseUrl + '/');
+    } catch (error) {
+      throw new BackendError('invalid_response', 'The payment service sent an unreadable payment page address.', { cause: error });
+    }
+    if (target.origin !== this.origin || !/\/hosted\/(checkout|3ds)$/.test(target.pathname)) {
+      throw new BackendError('invalid_response', `The payment service sent a payment page outside ${this.origin}/hosted/.`);
+    }
+    const lang = this.#locale().split(/[-_]/)[0]?.toLowerCase();
+    if (lang && !target.searchParams.has('lang')) target.searchParams.set('lang', lang);
+    return target.href;
   }
 
   /** The paid HTML fragment of `product` (only with access; 402 `access_required` otherwise). */

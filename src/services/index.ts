@@ -7,4 +7,6 @@ export { HostedWindow, HostedWindowEvent, type HostedWindowEventType } from './h
 export { NotificationSocket, type NotificationSocketOptions } from './notification-socket';
 export { WalletStore } from './wallet-store';
 export { PurchaseFlow, type PurchaseFlowDeps, type PurchaseOptions, type PurchaseStep, type PurchaseTarget } from './purchase-flow';
+export { SubscriptionStore, isCurrentSubscription } from './subscription-store';
+export { ScaFlow, FINAL_INTENT_STATUSES, type ScaAction, type ScaFlowDeps, type ScaNotifications } from './sca-flow';
 export { PaywallServices, type PaywallServicesOptions } from './paywall-services';

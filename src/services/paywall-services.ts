@@ -3,7 +3,9 @@ import { BackendClient, resolveBaseUrl } from './backend-client';
 import { EntitlementStore } from './entitlement-store';
 import { NotificationSocket } from './notification-socket';
 import { PurchaseFlow } from './purchase-flow';
+import { ScaFlow } from './sca-flow';
 import { SessionStore, type StorageKind } from './session-store';
+import { SubscriptionStore } from './subscription-store';
 import { WalletStore } from './wallet-store';
 
 export interface PaywallServicesOptions {
@@ -36,6 +38,10 @@ export class PaywallServices {
   readonly entitlements: EntitlementStore;
   readonly wallet: WalletStore;
   readonly purchases: PurchaseFlow;
+  /** The reader's subscriptions, live. */
+  readonly subscriptions: SubscriptionStore;
+  /** 3-D Secure: requires-action notifications, intent confirmation and `?payment_intent=` returns. */
+  readonly sca: ScaFlow;
 
   /** The services of `backend` (absolute, or relative to the page); throws BackendError configuration_error for a bad URL. */
   static for(backend: string, options: PaywallServicesOptions = {}): PaywallServices {
@@ -58,7 +64,26 @@ export class PaywallServices {
     // The notification feed reaches entitlements and wallet here; each listens only while it has subscribers.
     this.entitlements = new EntitlementStore(this.client, this.session, { notifications: this.notifications });
     this.wallet = new WalletStore(this.client, this.session, this.notifications);
-    this.purchases = new PurchaseFlow({ client: this.client, session: this.session, entitlements: this.entitlements, wallet: this.wallet, ...(options.navigate && { navigate: options.navigate }) });
+    this.subscriptions = new SubscriptionStore(this.client, this.session, this.notifications);
+    this.sca = new ScaFlow({
+      client: this.client,
+      session: this.session,
+      notifications: this.notifications,
+      entitlements: this.entitlements,
+      subscriptions: this.subscriptions,
+      // A checkout shows its own 3-D Secure step in its window; the page-level handler leaves it alone.
+      ownWindowOpen: () => this.purchases.checkoutOpen,
+      ...(options.navigate && { navigate: options.navigate }),
+    });
+    this.purchases = new PurchaseFlow({
+      client: this.client,
+      session: this.session,
+      entitlements: this.entitlements,
+      wallet: this.wallet,
+      subscriptions: this.subscriptions,
+      sca: this.sca,
+      ...(options.navigate && { navigate: options.navigate }),
+    });
     // A purchase that left through the redirect fallback completes on return even if no element
     // asks; elements that call resumePending() get this same promise, errors included.
     this.purchases.resumePending().catch(() => undefined);

@@ -1,14 +1,17 @@
 import * as z from 'zod/mini';
-import { Currency, decodeOfferToken, HostedMessage, IdempotencyKey, MinorUnits, OfferToken, ProductId, type PurchaseRequest, type PurchaseResponse } from '../protocol';
+import { Currency, decodeOfferToken, HostedMessage, IdempotencyKey, MinorUnits, OfferToken, ProductId, type PaymentIntent, type PaymentMethod, type PaymentRequest, type PaymentResponse, type PurchaseRequest, type PurchaseResponse, type Subscription } from '../protocol';
 import type { BackendClient, HostedPage } from './backend-client';
 import { BackendError, toBackendError } from './backend-error';
 import type { AccessState, EntitlementStore } from './entitlement-store';
 import { HostedWindow, type HostedWindowEventType } from './hosted-window';
 import { reportError } from './listeners';
+import type { ScaFlow } from './sca-flow';
 import type { SessionStore } from './session-store';
+import type { SubscriptionStore } from './subscription-store';
 import type { WalletStore } from './wallet-store';
 
-export type PurchaseStep = 'checking' | 'signing-in' | 'working' | 'topping-up' | 'granted';
+/** `paying`: the hosted card checkout (and its 3-D Secure step) is open. */
+export type PurchaseStep = 'checking' | 'signing-in' | 'working' | 'topping-up' | 'paying' | 'granted';
 
 export interface PurchaseTarget {
   product?: string;
@@ -24,6 +27,8 @@ export type ProgressListener = (step: PurchaseStep, window?: HostedWindowEventTy
 export interface PurchaseOptions {
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /** `card`: a one-off card payment on the hosted checkout page; default the wallet. */
+  method?: PaymentMethod;
 }
 
 export interface PurchaseFlowDeps {
@@ -33,6 +38,10 @@ export interface PurchaseFlowDeps {
   wallet: WalletStore;
   /** Leaves the page for a hosted page when a popup is blocked (default `location.assign`). */
   navigate?: (url: string) => void;
+  /** Kept current by subscriptions started here. */
+  subscriptions?: SubscriptionStore;
+  /** Confirms card payments once per page after 3-D Secure. */
+  sca?: ScaFlow;
 }
 
 /** Hosted windows one purchase may go through (sign-in, top-up, a second top-up…) before it gives up. */
@@ -97,6 +106,21 @@ function purchaseRequest(target: PurchaseTarget, idempotencyKey: string): Purcha
   return target.offer ? { offer: target.offer, ...extras } : { product: target.product!, ...extras };
 }
 
+/** Where the hosted checkout sends the reader back when it cannot post to an opener: this page, without its fragment. */
+function returnUrl(): { returnUrl?: string } {
+  if (typeof location === 'undefined' || !/^https?:$/.test(location.protocol)) return {};
+  const here = new URL(location.href);
+  here.hash = '';
+  return { returnUrl: here.href };
+}
+
+/** Why a finished card payment granted nothing. */
+function intentError(intent: PaymentIntent): BackendError {
+  if (intent.status === 'failed') return new BackendError(intent.failure?.code ?? 'authentication_failed', intent.failure?.message ?? 'The payment was not authenticated.');
+  if (intent.status === 'canceled') return new BackendError('intent_expired', 'This payment has expired. Nothing was charged.');
+  return new BackendError('authentication_required', 'Confirm the payment on the 3-D Secure page first.');
+}
+
 function grantFresh(state: AccessState | undefined): state is AccessState {
   return !!state?.granted && (state.expiresAt === null || Date.parse(state.expiresAt) > Date.now());
 }
@@ -121,6 +145,10 @@ export class PurchaseFlow {
   readonly #navigate: (url: string) => void;
   readonly #pendingKey: string;
   readonly #running = new Map<string, Running>();
+  readonly #subscriptions: SubscriptionStore | undefined;
+  readonly #sca: ScaFlow | undefined;
+  /** Hosted checkout windows open right now (their 3-D Secure step included). */
+  #paying = 0;
   #resumed: Promise<AccessState | null> | null = null;
 
   constructor(deps: PurchaseFlowDeps) {
@@ -131,6 +159,13 @@ export class PurchaseFlow {
     this.#wallet = deps.wallet;
     this.#navigate = deps.navigate ?? ((url) => location.assign(url));
     this.#pendingKey = `paywall-kit:pending:${deps.client.origin}`;
+    this.#subscriptions = deps.subscriptions;
+    this.#sca = deps.sca;
+  }
+
+  /** Whether a checkout of this page shows its card (and 3-D Secure) pages in its own window right now. */
+  get checkoutOpen(): boolean {
+    return this.#paying > 0;
   }
 
   /** Whether `product` is being bought on this page right now. */
@@ -156,6 +191,14 @@ export class PurchaseFlow {
     if (running) return running;
 
     // Synchronous from here to the first await: the placeholder must open inside the click.
+    if (options.method === 'card') {
+      // A card always needs the hosted checkout window: open it now, inside the click.
+      const attempt = new Attempt(target, product, newIdempotencyKey(), options);
+      attempt.progress('checking');
+      attempt.openWindow(this.#session.signedIn ? 'paying' : 'signing-in', this.backendOrigin);
+      if (!this.#session.signedIn) attempt.first = { step: 'signing-in', url: this.#signInUrl() };
+      return this.#track(product, attempt, () => this.#runCard(attempt));
+    }
     const wallet = this.#wallet.wallet;
     const short = wallet !== null && target.price !== undefined && (target.currency === undefined || target.currency === wallet.currency) && wallet.balance < target.price;
     const placeholderStep: PurchaseStep | null = !this.#session.signedIn ? 'signing-in' : short ? 'topping-up' : null;
@@ -169,6 +212,26 @@ export class PurchaseFlow {
         : { step: placeholderStep, url: this.#client.hostedUrl('top-up', { amount: String(target.price! - wallet!.balance), currency: wallet!.currency }) };
     }
     return this.#track(product, attempt, () => this.#run(attempt));
+  }
+
+  /**
+   * Subscribes to `plan`. Call it synchronously inside the reader's click: signed out, or paying by
+   * card, the hosted window opens at once (sign-in first, then the checkout and its 3-D Secure
+   * step in the same window). From the wallet, a signed-in reader needs no window unless the
+   * balance is short (then top-up, in a window opened later, which a browser may block).
+   */
+  subscribe(plan: string, method: PaymentMethod, options: PurchaseOptions = {}): Promise<Subscription> {
+    const key = `:subscribe:${plan}`;
+    const running = this.#join<Subscription>(key);
+    if (running) return running;
+    const attempt = new Attempt(null, key, newIdempotencyKey(), options);
+    attempt.progress('checking');
+    const signedIn = this.#session.signedIn;
+    if (!signedIn || method === 'card') {
+      attempt.openWindow(signedIn ? 'paying' : 'signing-in', this.backendOrigin);
+      if (!signedIn) attempt.first = { step: 'signing-in', url: this.#signInUrl() };
+    }
+    return this.#track(key, attempt, () => this.#runSubscribe(attempt, plan, method));
   }
 
   /**
@@ -262,6 +325,97 @@ export class PurchaseFlow {
     }
   }
 
+  /** A hosted window for a failure that one can fix (sign in, top up); false when it is final. */
+  async #recover(attempt: Attempt, failure: BackendError, round: number): Promise<boolean> {
+    const signInNeeded = failure.status === 401 && (failure.code === 'sign_in_required' || failure.code === 'unauthenticated');
+    const topUpNeeded = failure.status === 402 && failure.code === 'insufficient_funds';
+    if ((!signInNeeded && !topUpNeeded) || round >= MAX_HOSTED_ROUNDS) return false;
+    if (signInNeeded) {
+      await this.#hosted(attempt, 'signing-in', this.#signInUrl(failure.signInUrl));
+    } else {
+      const params: Record<string, string> = failure.missing ? { amount: String(failure.missing) } : {};
+      await this.#hosted(attempt, 'topping-up', this.#client.withHostedParams(failure.topUpUrl ?? '', params, 'top-up'));
+    }
+    return true;
+  }
+
+  async #runCard(attempt: Attempt): Promise<AccessState> {
+    const { target, key, signal } = attempt;
+    if (attempt.first) await this.#hosted(attempt, attempt.first.step, attempt.first.url);
+    for (let round = 0; ; round++) {
+      attempt.progress('working');
+      let response: PaymentResponse;
+      try {
+        response = await this.#client.payment({ ...(purchaseRequest(target!, key!) as PaymentRequest), ...returnUrl() }, signal);
+      } catch (error) {
+        const failure = toBackendError(error, signal);
+        if (await this.#recover(attempt, failure, round)) continue;
+        throw failure;
+      }
+      if (response.status === 'granted') return this.#granted(attempt, response.entitlement);
+      let intent: PaymentIntent;
+      if (response.status === 'requires_payment_method' || response.status === 'requires_action') {
+        const url = response.status === 'requires_payment_method' ? response.checkoutUrl : response.paymentIntent.redirectToUrl;
+        if (!url) throw new BackendError('invalid_response', 'The payment service sent no payment page.');
+        const message = await this.#hosted(attempt, 'paying', this.#client.paymentPageUrl(url));
+        if (message.type === 'payment-failed') throw new BackendError(message.code ?? 'card_declined', message.message ?? 'The payment failed.');
+        if (message.type === 'payment-succeeded' && !message.paymentIntent) {
+          const [grant] = await this.#client.access([attempt.product], signal);
+          if (!grant?.granted) throw new BackendError('invalid_response', 'The checkout reported a payment that granted nothing.');
+          return this.#granted(attempt, { product: grant.product, expiresAt: grant.expiresAt! });
+        }
+        if (!message.paymentIntent) throw new BackendError('invalid_response', `The checkout reported "${message.type}" without a payment.`);
+        intent = message.type === 'payment-intent' ? await this.#confirm(message.paymentIntent) : await this.#client.paymentIntent(message.paymentIntent, signal);
+      } else if (response.status === 'requires_confirmation') {
+        intent = await this.#confirm(response.paymentIntent.id);
+      } else {
+        intent = response.paymentIntent;
+      }
+      if (intent.status === 'succeeded' && intent.entitlement) return this.#granted(attempt, intent.entitlement);
+      throw intentError(intent);
+    }
+  }
+
+  #confirm(id: string): Promise<PaymentIntent> {
+    return this.#sca ? this.#sca.confirm(id) : this.#client.confirmPaymentIntent(id);
+  }
+
+  #granted(attempt: Attempt, entitlement: { product: string; expiresAt: string }): AccessState {
+    this.#entitlements.apply({ product: entitlement.product, granted: true, expiresAt: entitlement.expiresAt }, 'purchase');
+    attempt.progress('granted');
+    return this.#entitlements.get(entitlement.product) ?? { product: entitlement.product, granted: true, expiresAt: entitlement.expiresAt, source: 'purchase' };
+  }
+
+  async #runSubscribe(attempt: Attempt, plan: string, method: PaymentMethod): Promise<Subscription> {
+    const { key, signal } = attempt;
+    if (attempt.first) await this.#hosted(attempt, attempt.first.step, attempt.first.url);
+    for (let round = 0; ; round++) {
+      attempt.progress('working');
+      let response;
+      try {
+        response = await this.#client.createSubscription({ plan, method, idempotencyKey: key!, ...returnUrl() }, signal);
+      } catch (error) {
+        const failure = toBackendError(error, signal);
+        if (await this.#recover(attempt, failure, round)) continue;
+        throw failure;
+      }
+      if (response.status !== 'requires_payment_method') {
+        this.#subscriptions?.upsert(response.subscription);
+        if (method === 'wallet') this.#wallet.refresh(signal).catch(() => null);
+        attempt.progress('granted');
+        return response.subscription;
+      }
+      const message = await this.#hosted(attempt, 'paying', this.#client.paymentPageUrl(response.checkoutUrl));
+      if (message.type === 'payment-failed') throw new BackendError(message.code ?? 'authentication_failed', message.message ?? 'The payment was not authenticated.');
+      if (message.type !== 'subscribed' || !message.subscription) throw new BackendError('invalid_response', `The checkout reported "${message.type}" instead of a subscription.`);
+      const list = this.#subscriptions ? await this.#subscriptions.refresh() : await this.#client.subscriptions(signal);
+      const subscription = list?.find((s) => s.id === message.subscription);
+      if (!subscription) throw new BackendError('invalid_response', 'The checkout reported a subscription the payment service does not list.');
+      attempt.progress('granted');
+      return subscription;
+    }
+  }
+
   /** Readers who never signed in on this device most likely have no account yet: they get sign-up. */
   #signInUrl(fromServer?: string): string {
     if (!this.#session.known) return this.#client.hostedUrl('sign-up');
@@ -275,12 +429,23 @@ export class PurchaseFlow {
   async #hosted(attempt: Attempt, step: PurchaseStep, url: string): Promise<HostedMessage> {
     attempt.progress(step);
     const win = attempt.takeWindow(step, this.backendOrigin);
+    if (win.blocked && step === 'paying') {
+      // The server keeps the return URL of a checkout: the page comes back with its result.
+      this.#navigate(url);
+      throw new BackendError('popup_blocked', 'The browser blocked the window; continuing in this tab.');
+    }
     if (win.blocked) {
-      this.#redirect(url, { v: 1, at: Date.now(), step, ...(attempt.target && { target: attempt.target }), ...(attempt.key && { idempotencyKey: attempt.key }) });
+      this.#redirect(url, { v: 1, at: Date.now(), step: step as PendingRecord['step'], ...(attempt.target && { target: attempt.target }), ...(attempt.key && { idempotencyKey: attempt.key }) });
       throw new BackendError('popup_blocked', 'The browser blocked the window; continuing in this tab.');
     }
     win.navigate(url);
-    const message = await win.result(attempt.signal);
+    if (step === 'paying') this.#paying++;
+    let message: HostedMessage;
+    try {
+      message = await win.result(attempt.signal);
+    } finally {
+      if (step === 'paying') this.#paying--;
+    }
     this.#accept(message, step);
     return message;
   }
