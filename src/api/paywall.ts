@@ -1,6 +1,8 @@
+import * as z from 'zod/mini';
 import { PaywallAccessEvent } from '../events/access';
 import { PaywallErrorEvent } from '../events/error';
 import { PaywallWindowEvent } from '../events/window';
+import { PaymentMethod } from '../protocol';
 import { BackendError } from '../services/backend-error';
 import type { AccessState } from '../services/entitlement-store';
 import { productOf, type PurchaseTarget } from '../services/purchase-flow';
@@ -21,17 +23,24 @@ export const paywall = {
     watchTriggers();
   },
 
-  /** Buys a product or offer; call it inside a click handler so a hosted window may open. */
-  purchase(target: PurchaseTarget): Promise<AccessState> {
+  /**
+   * Buys a product or offer; call it inside a click handler so a hosted window may open. `method`:
+   * `wallet` (default) or `card` (a one-off card payment on the hosted checkout page).
+   */
+  purchase(target: PurchaseTarget & { method?: PaymentMethod }): Promise<AccessState> {
     let product: string | undefined;
     try {
       product = productOf(target);
     } catch {
       // purchase() below rejects with the reason.
     }
-    return withServices((services) =>
-      services.purchases.purchase(target, { onProgress: (_step, window) => window && document.dispatchEvent(new PaywallWindowEvent(window, product)) }),
-    ).then(
+    const { method, ...what } = target;
+    return withServices((services) => {
+      if (method !== undefined && !z.safeParse(PaymentMethod, method).success) {
+        throw new BackendError('configuration_error', `"${String(method)}" is not a payment method (wallet or card).`);
+      }
+      return services.purchases.purchase(what, { method: method ?? 'wallet', onProgress: (_step, window) => window && document.dispatchEvent(new PaywallWindowEvent(window, product)) });
+    }).then(
       (access) => {
         document.dispatchEvent(new PaywallAccessEvent(access.product, access.expiresAt, 'purchase'));
         return access;

@@ -1,6 +1,7 @@
 import { PaywallAccessEvent } from '../events/access';
 import { PaywallErrorEvent } from '../events/error';
 import { PaywallWindowEvent } from '../events/window';
+import type { PaymentMethod } from '../protocol';
 import { BackendError } from '../services/backend-error';
 import { productOf, type PurchaseTarget } from '../services/purchase-flow';
 import { servicesNear } from './backend';
@@ -17,6 +18,14 @@ function targetOf(el: HTMLElement): PurchaseTarget {
     ...(price !== undefined && /^\d+$/.test(price) ? { price: Number(price) } : {}),
     ...(currency ? { currency } : {}),
   };
+}
+
+/** `data-paywall-method`: `wallet` (default) or `card` (the hosted card checkout); anything else is a configuration error. */
+function methodOf(el: HTMLElement): PaymentMethod {
+  const method = el.dataset.paywallMethod;
+  if (method === undefined || method === '') return 'wallet';
+  if (method === 'wallet' || method === 'card') return method;
+  throw new BackendError('configuration_error', `data-paywall-method="${method}" is not a payment method (wallet or card).`);
 }
 
 /** Hides a granted trigger (unless `data-paywall-keep-visible`) and exposes the state for CSS. */
@@ -62,10 +71,12 @@ function onClick(event: MouseEvent) {
   try {
     const target = targetOf(el);
     product = productOf(target);
+    const method = methodOf(el);
     mark(el, 'working');
     // Synchronous inside the click, so a hosted window may open.
     servicesNear(el)
       .purchases.purchase(target, {
+        method,
         onProgress: (_step, window) => {
           if (!window) return;
           el.dispatchEvent(new PaywallWindowEvent(window, product));

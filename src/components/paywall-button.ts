@@ -1,7 +1,7 @@
 import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import * as z from 'zod/mini';
-import { Currency, MinorUnits, ProductId } from '../protocol';
+import { Currency, MinorUnits, PaymentMethod, ProductId } from '../protocol';
 import { SubscriptionController } from '../controllers/subscription-controller';
 import { PaywallAccessEvent } from '../events/access';
 import { PaywallErrorEvent } from '../events/error';
@@ -23,7 +23,8 @@ const ButtonAttributes = z.object({
 
 /**
  * Buys access to a product: one click from the wallet, or through the backend's hosted sign-in and
- * top-up windows when needed. Hides itself once the reader has access.
+ * top-up windows when needed; with `method="card"`, by card on the backend's hosted checkout page
+ * (and its 3-D Secure step, in the same window). Hides itself once the reader has access.
  *
  * @tagname paywall-button
  * @summary A buy button for one product or signed offer.
@@ -86,6 +87,12 @@ export class PaywallButtonElement extends PaywallElement {
   @property({ reflect: true }) currency?: string;
   /** Seconds of access, shown beside the price ("30 days"); the backend decides the real validity. */
   @property({ type: Number }) validity?: number;
+  /**
+   * How the reader pays: `wallet` (default; one click from the balance, hosted top-up when short) or
+   * `card` (a one-off card payment on the backend's hosted checkout page, with 3-D Secure in the
+   * same window when the bank asks for it). Any other value is a configuration error.
+   */
+  @property({ reflect: true }) method?: 'wallet' | 'card';
   /** Stay visible as "Purchased" once access is granted, instead of hiding. */
   @property({ type: Boolean, reflect: true, attribute: 'keep-visible' }) keepVisible = false;
   /** The purchase state, reflected for styling: idle, checking, working, window-open, granted, error. */
@@ -118,6 +125,9 @@ export class PaywallButtonElement extends PaywallElement {
 
   /** What is being bought (product id and display price, from the attributes or the offer), or why nothing is. */
   #read(): { target: PurchaseTarget & { product: string }; problem: null } | { target: null; problem: string } {
+    if (this.method != null && !z.safeParse(PaymentMethod, this.method).success) {
+      return { target: null, problem: `method="${this.method}" is not a payment method (wallet or card)` };
+    }
     if (this.offer) {
       const offer = readOffer(this.offer);
       if (!offer) return { target: null, problem: `offer="${this.offer}" is not a readable signed offer` };
@@ -189,11 +199,17 @@ export class PaywallButtonElement extends PaywallElement {
     this.state = 'working';
     this.errorMessage = '';
     this.status = this.t.working;
+    const hostedStatus = (step: PurchaseStep) => (step === 'topping-up' ? this.t.toppingUp : step === 'paying' ? this.t.paying : this.t.signingIn);
+    /** The hosted window is open (between `opened` and `completed` or `closed`), even while the server is asked in between. */
+    let windowShown = false;
     const onProgress = (step: PurchaseStep, window?: 'opened' | 'completed' | 'closed' | 'blocked') => {
       if (window) this.dispatchEvent(new PaywallWindowEvent(window, target.product));
-      if (window === 'opened') {
+      if (window === 'opened') windowShown = true;
+      else if (window === 'completed' || window === 'closed') windowShown = false;
+      if (window === 'opened' || (!window && windowShown && (step === 'signing-in' || step === 'topping-up' || step === 'paying'))) {
+        // A card checkout's window opens in the click and shows the card form once the server answered.
         this.state = 'window-open';
-        this.status = step === 'topping-up' ? this.t.toppingUp : this.t.signingIn;
+        this.status = hostedStatus(step);
       } else if (window === 'blocked') {
         this.status = this.t.redirecting;
       } else if (step !== 'granted') {
@@ -204,7 +220,7 @@ export class PaywallButtonElement extends PaywallElement {
     this.#buying = true;
     // Called synchronously inside the click, so the hosted window may open without being blocked.
     services.purchases
-      .purchase(target, { onProgress })
+      .purchase(target, { onProgress, method: this.method === 'card' ? 'card' : 'wallet' })
       .then((access) => {
         this.#buying = false;
         this.status = this.t.granted;

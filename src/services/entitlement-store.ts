@@ -149,6 +149,15 @@ export class EntitlementStore {
     };
   }
 
+  /**
+   * Asks the server again about every product on the page that was not granted (one batched
+   * request): a subscription or payment completed where no notification could say so.
+   */
+  refresh(): void {
+    this.#generation++;
+    for (const product of new Set([...this.#states.keys(), ...this.#listeners.keys()])) this.check(product).catch(() => undefined);
+  }
+
   /** Re-locks every known product (as on sign-out) and forgets cached answers. */
   clear(): void {
     this.#generation++;

@@ -39,12 +39,25 @@ function features(): string {
   return `popup,width=${WIDTH},height=${HEIGHT},left=${left},top=${top}`;
 }
 
+/** Options of `HostedWindow.result()`. */
+export interface HostedResultOptions {
+  signal?: AbortSignal;
+  /**
+   * Leave the window open after a success, for the next step of the same flow: the caller then
+   * either `navigate()`s it to the next hosted page or `close()`s it when the flow ends. The hosted
+   * page waits a few seconds for either before it closes itself. Default: close it at once.
+   */
+  keepOpen?: boolean;
+}
+
 /**
- * A backend-hosted page (sign-in, sign-up, top-up) in a popup. `open()` must run synchronously
- * inside the reader's click, because browsers block popups opened after an `await`: it opens an
- * `about:blank` placeholder that `navigate()` sends on once the URL is known. A message counts only
- * if it comes from the backend origin and from this very window; a window closed by the reader is
- * `closed`, never success.
+ * A backend-hosted page (sign-in, sign-up, top-up, checkout, 3-D Secure) in a popup. `open()` must
+ * run synchronously inside the reader's click, because browsers block popups opened after an
+ * `await`: it opens an `about:blank` placeholder that `navigate()` sends on once the URL is known.
+ * One window may carry a whole flow (sign-in, then top-up or checkout): with `keepOpen` a success
+ * leaves it open, the next `navigate()` shows the next step (reported as `opened` again) and the
+ * flow `close()`s it at the end. A message counts only if it comes from the backend origin and from
+ * this very window; a window closed by the reader is `closed`, never success.
  */
 export class HostedWindow extends EventTarget {
   readonly backendOrigin: string;
@@ -53,6 +66,8 @@ export class HostedWindow extends EventTarget {
   readonly window: Window | null;
   #completed = false;
   #closedReported = false;
+  /** A step finished and the window was kept open: the next `navigate()` starts the next step. */
+  #stepDone = false;
   readonly #pending = new Set<(error: BackendError) => void>();
 
   /** Opens the placeholder now; check `blocked` (or listen for `blocked`) before relying on it. */
@@ -87,6 +102,12 @@ export class HostedWindow extends EventTarget {
     }
     if (this.closed) return;
     this.window!.location.replace(target.href);
+    if (this.#stepDone) {
+      // The window kept open after a step now shows the next one: for the reader it opened again.
+      this.#stepDone = false;
+      this.#closedReported = false;
+      this.dispatchEvent(new HostedWindowEvent('opened'));
+    }
   }
 
   focus(): void {
@@ -94,11 +115,13 @@ export class HostedWindow extends EventTarget {
   }
 
   /**
-   * The next success the hosted page reports (`signed-in`, `signed-up`, `topped-up`). Rejects
+   * The next success the hosted page reports (`signed-in`, `signed-up`, `topped-up`, …). Rejects
    * with `popup_closed` when the reader closes the window or cancels, `popup_blocked` when it
    * never opened, `aborted` when `signal` aborts (which also closes the window).
    */
-  result(signal?: AbortSignal): Promise<HostedMessage> {
+  result(signalOrOptions?: AbortSignal | HostedResultOptions): Promise<HostedMessage> {
+    const options: HostedResultOptions = signalOrOptions instanceof AbortSignal ? { signal: signalOrOptions } : signalOrOptions ?? {};
+    const { signal, keepOpen = false } = options;
     if (this.blocked) return Promise.reject(new BackendError('popup_blocked', 'The browser blocked the window.'));
     if (signal?.aborted) {
       this.close();
@@ -131,7 +154,8 @@ export class HostedWindow extends EventTarget {
         }
         this.#completed = true;
         this.dispatchEvent(new HostedWindowEvent('completed', parsed.data));
-        this.#closeWindow();
+        if (keepOpen) this.#stepDone = true;
+        else this.#closeWindow();
         this.#completed = false; // the same window may be navigated to a next step
         resolve(parsed.data);
       };

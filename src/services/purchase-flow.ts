@@ -402,6 +402,7 @@ export class PurchaseFlow {
       if (response.status !== 'requires_payment_method') {
         this.#subscriptions?.upsert(response.subscription);
         if (method === 'wallet') this.#wallet.refresh(signal).catch(() => null);
+        this.#entitlements.refresh();
         attempt.progress('granted');
         return response.subscription;
       }
@@ -411,6 +412,7 @@ export class PurchaseFlow {
       const list = this.#subscriptions ? await this.#subscriptions.refresh() : await this.#client.subscriptions(signal);
       const subscription = list?.find((s) => s.id === message.subscription);
       if (!subscription) throw new BackendError('invalid_response', 'The checkout reported a subscription the payment service does not list.');
+      this.#entitlements.refresh();
       attempt.progress('granted');
       return subscription;
     }
@@ -423,8 +425,9 @@ export class PurchaseFlow {
   }
 
   /**
-   * One hosted step: in the placeholder opened in the click, else in a new window (which the
-   * browser may block now), else by leaving the page. Stores the token a sign-in hands over.
+   * One hosted step: in the placeholder opened in the click or the window of the previous step,
+   * else in a new window (which the browser may block now), else by leaving the page. Stores the
+   * token a sign-in hands over. The window stays open for a next step; #track closes it at the end.
    */
   async #hosted(attempt: Attempt, step: PurchaseStep, url: string): Promise<HostedMessage> {
     attempt.progress(step);
@@ -442,7 +445,9 @@ export class PurchaseFlow {
     if (step === 'paying') this.#paying++;
     let message: HostedMessage;
     try {
-      message = await win.result(attempt.signal);
+      // Kept open after a success: the next step (top-up, checkout) goes to the same window, and
+      // #track closes it when the flow ends.
+      message = await win.result({ ...(attempt.signal && { signal: attempt.signal }), keepOpen: true });
     } finally {
       if (step === 'paying') this.#paying--;
     }
@@ -559,7 +564,11 @@ class Attempt {
     return win;
   }
 
-  /** The placeholder opened in the click if there is one, else a new window (which may be blocked now). */
+  /**
+   * The window for the next hosted step: the placeholder opened in the click, or the window of the
+   * previous step while it is still open (one window carries the whole flow, so no second window is
+   * opened after an `await`), else a new window (which the browser may block now).
+   */
   takeWindow(step: PurchaseStep, backendOrigin: string): HostedWindow {
     const placeholder = this.#unused ? this.window : null;
     this.#unused = false;
@@ -568,6 +577,11 @@ class Attempt {
       // The reader closed the placeholder before it was used: that is a "no".
       if (!placeholder.blocked && placeholder.closed) throw new BackendError('popup_closed', 'The window was closed before it finished.');
       return placeholder;
+    }
+    const previous = this.window;
+    if (previous && !previous.blocked && !previous.closed) {
+      this.progress(step);
+      return previous;
     }
     const win = this.openWindow(step, backendOrigin);
     this.#unused = false;

@@ -207,7 +207,11 @@ export class ScaFlow {
   #settled(intent: PaymentIntent) {
     if (intent.status !== 'succeeded') return;
     if (intent.entitlement) this.#entitlements?.apply({ product: intent.entitlement.product, granted: true, expiresAt: intent.entitlement.expiresAt }, 'purchase');
-    if (intent.subscription) this.#subscriptions?.refresh().catch(() => undefined);
+    if (intent.subscription) {
+      this.#subscriptions?.refresh().catch(() => undefined);
+      // Which products the plan opens is the server's business: ask again about every product shown.
+      this.#entitlements?.refresh();
+    }
   }
 
   async #fromNotification(notification: Notification) {

@@ -16,7 +16,7 @@ export function isCurrentSubscription(subscription: Subscription, now = Date.now
 
 /**
  * The signed-in reader's subscriptions (GET /v1/subscriptions). Loaded by the first subscriber,
- * kept current by subscribe and cancel answers and reloaded on every `subscribe.*` notification
+ * kept current by subscribe and cancel answers and reloaded on every `subscribe.*` and `access.*` notification
  * while anyone listens. Null when signed out or not loaded yet.
  */
 export class SubscriptionStore {
@@ -112,6 +112,7 @@ export class SubscriptionStore {
 
   #fromNotification(notification: Notification) {
     // The resources name the subscription but not its new dates and state: the list is asked again.
-    if (notification.type.startsWith('subscribe.')) this.refresh().catch(() => undefined);
+    // Access changes too: a renewal that failed with retries left only extends access (past_due).
+    if (notification.type.startsWith('subscribe.') || notification.type.startsWith('access.')) this.refresh().catch(() => undefined);
   }
 }

@@ -15,10 +15,13 @@ function merchantPage(backend: string): string {
 <button id="sign-up">Create an account</button>
 <button id="sign-in">Sign in</button>
 <button id="top-up">Top up</button>
+<button id="sign-up-then-top-up">Create an account and top up</button>
 <ol id="messages"></ol>
 <script>
   const BACKEND = ${JSON.stringify(backend)};
   let popup = null;
+  /** The hosted page the popup goes on to after it reports, as a flow with a next step does. */
+  let next = null;
   function openHosted(page, extra) {
     const url = BACKEND + '/hosted/' + page + '?origin=' + encodeURIComponent(location.origin) + '&lang=en' + (extra || '');
     popup = window.open(url, 'paywall-kit', 'popup,width=480,height=720');
@@ -26,18 +29,27 @@ function merchantPage(backend: string): string {
   document.getElementById('sign-up').addEventListener('click', () => openHosted('sign-up'));
   document.getElementById('sign-in').addEventListener('click', () => openHosted('sign-in'));
   document.getElementById('top-up').addEventListener('click', () => openHosted('top-up', '&amount=700&currency=EUR'));
+  document.getElementById('sign-up-then-top-up').addEventListener('click', () => {
+    openHosted('sign-up');
+    next = BACKEND + '/hosted/top-up?origin=' + encodeURIComponent(location.origin) + '&lang=en&amount=700&currency=EUR';
+  });
   window.addEventListener('message', (event) => {
     if (event.origin !== BACKEND || event.source !== popup) return;
     const item = document.createElement('li');
     item.textContent = JSON.stringify(event.data);
     document.getElementById('messages').append(item);
+    if (next && event.data.type !== 'cancelled') {
+      // The same window, navigated on: allowed for a window this page opened, even cross-origin.
+      popup.location = next;
+      next = null;
+    }
   });
 </script>
 </body>
 </html>`;
 }
 
-describe('hosted pages in a popup', { timeout: 30_000 }, () => {
+describe('hosted pages in a popup', { timeout: 90_000 }, () => {
   let backend: TestServer;
   let merchant: Server;
   let merchantOrigin: string;
@@ -120,6 +132,43 @@ describe('hosted pages in a popup', { timeout: 30_000 }, () => {
     });
     assert.deepEqual(toppedUp, { source: 'paywall-kit', type: 'topped-up' });
     assert.equal((await me(signedUp.token)).wallet.balance, 1500);
+    assert.deepEqual(cspViolations, []);
+  });
+
+  test('after reporting, the popup stays open while the opener navigates it to the next step; left alone, it closes by itself', async () => {
+    const seen = await page.locator('#messages li').count();
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('#sign-up-then-top-up')]);
+    await popup.waitForLoadState('domcontentloaded');
+    let closedAt = 0;
+    popup.on('close', () => (closedAt = Date.now()));
+    await popup.getByLabel('Email address').fill(`handover-${randomUUID().slice(0, 8)}@example.com`);
+    await popup.getByLabel('Password').fill('correct horse battery');
+    await popup.getByLabel('I agree to the terms of use and the privacy policy.').check();
+    await popup.getByRole('button', { name: 'Create account' }).click();
+    await page.locator('#messages li').nth(seen).waitFor();
+    const signedUp = JSON.parse((await page.locator('#messages li').nth(seen).textContent()) ?? 'null');
+    assert.equal(signedUp.type, 'signed-up');
+
+    // The opener sent the same window on to the top-up page, and it stays open there.
+    await popup.getByRole('heading', { name: 'Top up your wallet' }).waitFor();
+    assert.match(popup.url(), /\/hosted\/top-up\?/);
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    assert.ok(!popup.isClosed(), 'the navigated popup is still open after the hand-over delay');
+    assert.equal(context.pages().filter((p) => p !== page).length, 1, 'one popup for both steps');
+
+    await popup.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await popup.getByLabel('Month (MM)').fill('12');
+    await popup.getByLabel('Year (YYYY)').fill('2030');
+    await popup.getByLabel('Security code (CVC)').fill('123');
+    await popup.getByRole('button', { name: 'Pay and top up' }).click();
+    await page.locator('#messages li').nth(seen + 1).waitFor();
+    const reportedAt = Date.now();
+    assert.deepEqual(JSON.parse((await page.locator('#messages li').nth(seen + 1).textContent()) ?? 'null'), { source: 'paywall-kit', type: 'topped-up' });
+    // No instruction this time: "Done" is shown meanwhile, then the window closes by itself.
+    if (!popup.isClosed()) assert.match((await popup.locator('#paywall-status').textContent()) ?? '', /Done/);
+    if (!popup.isClosed()) await popup.waitForEvent('close', { timeout: 10_000 });
+    assert.ok(popup.isClosed(), 'the popup closed itself');
+    assert.ok(closedAt - reportedAt >= 1_500, `it waited for the opener before closing (${closedAt - reportedAt} ms)`);
     assert.deepEqual(cspViolations, []);
   });
 

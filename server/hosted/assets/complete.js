@@ -1,4 +1,5 @@
-// paywall-kit hosted pages: report the result to the page that opened this window, then close.
+// paywall-kit hosted pages: report the result to the page that opened this window, then close
+// unless the opener takes the window on to its next step (it navigates it) or closes it itself.
 // Loaded from the backend's own origin (no inline script; see the Content-Security-Policy).
 (function () {
   'use strict';
@@ -7,6 +8,12 @@
   if (!main) return;
   var targetOrigin = main.getAttribute('data-target-origin') || '';
   var returnUrl = main.getAttribute('data-return-url') || '';
+  /**
+   * How long a window that reported waits for its opener: a flow with a next step (top-up or card
+   * checkout after sign-in) navigates this same window there, and one that is done closes it.
+   * Nothing happening within this time means nobody needs the window any more.
+   */
+  var HANDOVER_MS = 3000;
 
   function openerWindow() {
     try {
@@ -46,13 +53,24 @@
     status.focus();
   }
 
-  /** Posts to the opener and closes; without an opener, returns to the merchant page; else shows the status line. */
+  /**
+   * Posts to the opener, shows the "Done" status and leaves the window to the opener for a moment
+   * (it navigates it to the next step or closes it), then closes; a cancel closes at once. Without
+   * an opener, returns to the merchant page; else shows the status line.
+   */
   function deliver(message) {
     var opener = openerWindow();
     if (opener && targetOrigin) {
       opener.postMessage(message, targetOrigin);
-      window.close();
-      // Still here when the browser refuses to close a window it did not open by script.
+      if (message.type === 'cancelled') {
+        window.close();
+      } else {
+        // A navigation by the opener unloads this page and, with it, this timer.
+        window.setTimeout(function () {
+          window.close();
+        }, HANDOVER_MS);
+      }
+      // Shown meanwhile, and still there when the browser refuses to close a window it did not open by script.
       showStatus();
       return;
     }

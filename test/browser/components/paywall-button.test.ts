@@ -7,6 +7,7 @@ import { PaywallAccessEvent, PaywallErrorEvent, type PaywallWindowEvent } from '
 import type { PaywallServices } from '../../../src/services/paywall-services';
 import { BACKEND, type FakeBackend, notificationsLink, sleep, until, worker } from '../helpers/mock-backend';
 import { captureConsole, listen, mountInConfig, useKit } from '../helpers/kit-fixture';
+import { FakePayments, intent } from '../helpers/mock-payments';
 import { type Popups, postFromPopup } from '../helpers/popups';
 
 // Own token and product ids: test files run in parallel pages that share Web Locks and BroadcastChannels.
@@ -139,6 +140,7 @@ describe('<paywall-button>', () => {
       ['a price that is not integer minor units', html`<paywall-button product=${PRODUCT} price="0.49" currency="EUR"></paywall-button>`],
       ['a lower-case currency', html`<paywall-button product=${PRODUCT} price="49" currency="eur"></paywall-button>`],
       ['an unreadable offer', html`<paywall-button offer="garbage"></paywall-button>`],
+      ['an unknown payment method', html`<paywall-button product=${PRODUCT} price="49" currency="EUR" method="bitcoin"></paywall-button>`],
     ] as const) {
       it(`shows a configuration error for ${what}, logs it once and fires paywall-error`, async () => {
         const console = captureConsoleErrors();
@@ -435,6 +437,139 @@ describe('<paywall-button>', () => {
       expect(el.state).to.equal('working');
       expect(status(el)).to.equal('Opening the payment page…');
       sessionStorage.removeItem(`paywall-kit:pending:${BACKEND}`);
+    });
+  });
+
+  describe('method="card"', () => {
+    let payments: FakePayments;
+    beforeEach(() => (payments = new FakePayments(backend)));
+
+    const cardButton = () => button(html`<paywall-button product=${PRODUCT} price="49" currency="EUR" method="card"></paywall-button>`);
+    const confirms = () => backend.requests.filter((r) => r.method === 'POST' && /^\/v1\/payment-intents\/[^/]+\/confirm$/.test(r.path));
+
+    it('reflects the method and stays a "Buy for" button', async () => {
+      const el = await cardButton();
+      await until(() => el.state === 'idle');
+      expect(el.getAttribute('method')).to.equal('card');
+      expect(seen(el)).to.equal('Buy for €0.49');
+    });
+
+    it('without 3-D Secure: the checkout window opens inside the click, "payment-succeeded" grants access; one POST /v1/payments with a key', async () => {
+      services.session.set(TOKEN);
+      const el = await cardButton();
+      await until(() => el.state === 'idle');
+      const windows = listen<PaywallWindowEvent>(el, 'paywall-window');
+      const access = oneEvent<PaywallAccessEvent>(el, 'paywall-access');
+      inner(el).click();
+      expect(popups.calls, 'opened inside the click').to.equal(1);
+      const { win, url } = await popups.at('/hosted/checkout');
+      expect(url.searchParams.get('checkout')).to.equal('co_1');
+      await until(() => el.state === 'window-open', 3000, 'window-open');
+      expect(status(el)).to.equal('Enter your card in the window that opened.');
+      expect(inner(el).getAttribute('aria-busy')).to.equal('true');
+      await expect(el).to.be.accessible();
+
+      const [payment, ...more] = backend.sent('/v1/payments', 'POST');
+      expect(more).to.have.length(0);
+      expect(payment!.body).to.include({ product: PRODUCT, price: 49, currency: 'EUR' });
+      expect(payment!.body.idempotencyKey).to.match(/^[A-Za-z0-9_-]{16,128}$/);
+      expect(payment!.authorization).to.equal(`Bearer ${TOKEN}`);
+      expect(backend.sent('/v1/purchases'), 'not from the wallet').to.have.length(0);
+
+      backend.grants.set(PRODUCT, new Date(Date.now() + 600_000).toISOString());
+      postFromPopup(win, { source: 'paywall-kit', type: 'payment-succeeded', product: PRODUCT });
+      expect(await access).to.include({ product: PRODUCT, source: 'purchase' });
+      await until(() => el.state === 'granted' && status(el) === 'Access granted.', 3000, 'granted');
+      expect(backend.sent('/v1/payments', 'POST')).to.have.length(1);
+      expect(confirms()).to.have.length(0);
+      expect(windows.map((e) => e.state)).to.deep.equal(['opened', 'completed']);
+      await until(() => win.closed, 3000, 'the window to close');
+      expect(popups.calls).to.equal(1);
+      expect(backend.balance, 'the wallet is not touched').to.equal(500);
+      await expect(el).to.be.accessible();
+    });
+
+    it('with 3-D Secure: the bank page in the same window, "payment-intent" is confirmed exactly once, access granted', async () => {
+      services.session.set(TOKEN);
+      payments.intents.set('pi_card', intent({ id: 'pi_card', status: 'requires_confirmation', product: PRODUCT, redirectToUrl: `${BACKEND}/hosted/3ds?intent=pi_card&sig=s` }));
+      const el = await cardButton();
+      await until(() => el.state === 'idle');
+      inner(el).click();
+      const checkout = await popups.at('/hosted/checkout');
+      // The checkout page goes on to the bank's 3-D Secure page in the same window.
+      checkout.win.location.href = `${BACKEND}/hosted/3ds?intent=pi_card&sig=s`;
+      const bank = await popups.at('/hosted/3ds');
+      expect(bank.win).to.equal(checkout.win);
+      expect(popups.calls, 'one window').to.equal(1);
+      expect(el.state).to.equal('window-open');
+      await expect(el).to.be.accessible();
+
+      postFromPopup(bank.win, { source: 'paywall-kit', type: 'payment-intent', paymentIntent: 'pi_card', product: PRODUCT });
+      await until(() => el.state === 'granted', 3000, 'granted');
+      await sleep(50);
+      const sent = confirms();
+      expect(sent).to.have.length(1);
+      expect(sent[0]!.path).to.equal('/v1/payment-intents/pi_card/confirm');
+      expect(backend.sent('/v1/payments', 'POST')).to.have.length(1);
+      expect(services.entitlements.get(PRODUCT)!.granted).to.equal(true);
+      await until(() => bank.win.closed, 3000, 'the window to close');
+    });
+
+    it('signed out: sign-up, then the checkout in the same window', async () => {
+      const el = await cardButton();
+      await until(() => el.state === 'idle');
+      const windows = listen<PaywallWindowEvent>(el, 'paywall-window');
+      inner(el).click();
+      expect(popups.calls, 'opened inside the click').to.equal(1);
+      const signUp = await popups.at('/hosted/sign-up');
+      expect(status(el)).to.equal('Sign in or create an account in the window that opened.');
+      expect(backend.requests, 'nothing sent before the sign-up').to.have.length(0);
+      postFromPopup(signUp.win, { source: 'paywall-kit', type: 'signed-up', token: TOKEN });
+
+      const checkout = await popups.at('/hosted/checkout');
+      expect(checkout.win, 'the same window, navigated').to.equal(signUp.win);
+      expect(popups.calls, 'no second window').to.equal(1);
+      await until(() => status(el) === 'Enter your card in the window that opened.', 3000, 'paying status');
+      expect(backend.sent('/v1/payments', 'POST')[0]!.authorization).to.equal(`Bearer ${TOKEN}`);
+      backend.grants.set(PRODUCT, new Date(Date.now() + 600_000).toISOString());
+      postFromPopup(checkout.win, { source: 'paywall-kit', type: 'payment-succeeded', product: PRODUCT });
+      await until(() => el.state === 'granted', 3000, 'granted');
+      expect(windows.map((e) => e.state)).to.deep.equal(['opened', 'completed', 'opened', 'completed']);
+      await until(() => checkout.win.closed, 3000, 'the window to close');
+    });
+
+    it('the checkout window closed by hand: back to idle, "nothing was charged", nothing confirmed or granted', async () => {
+      services.session.set(TOKEN);
+      const el = await cardButton();
+      await until(() => el.state === 'idle');
+      const windows = listen<PaywallWindowEvent>(el, 'paywall-window');
+      const errors = listen<PaywallErrorEvent>(el, 'paywall-error');
+      inner(el).click();
+      const { win } = await popups.at('/hosted/checkout');
+      win.close();
+      await until(() => el.state === 'idle', 3000, 'idle');
+      expect(status(el)).to.equal('The window was closed. Nothing was charged.');
+      expect(seen(el)).to.equal('Buy for €0.49');
+      expect(windows.map((e) => e.state)).to.deep.equal(['opened', 'closed']);
+      expect(errors.map((e) => e.code)).to.deep.equal(['popup_closed']);
+      expect(confirms()).to.have.length(0);
+      expect(backend.grants.has(PRODUCT)).to.equal(false);
+      expect(services.entitlements.get(PRODUCT)?.granted ?? false).to.equal(false);
+      expect(backend.balance).to.equal(500);
+      await expect(el).to.be.accessible();
+    });
+
+    it('a declined card: the error state, nothing granted', async () => {
+      services.session.set(TOKEN);
+      const el = await cardButton();
+      await until(() => el.state === 'idle');
+      inner(el).click();
+      const { win } = await popups.at('/hosted/checkout');
+      postFromPopup(win, { source: 'paywall-kit', type: 'payment-failed', code: 'card_declined', message: 'Declined' });
+      await until(() => el.state === 'error', 3000, 'error');
+      expect(services.entitlements.get(PRODUCT)?.granted ?? false).to.equal(false);
+      await until(() => win.closed, 3000, 'the window to close');
+      await expect(el).to.be.accessible();
     });
   });
 

@@ -59,8 +59,11 @@ describe('<subscribe-form>', () => {
     postFromPopup(signUp.win, { source: 'paywall-kit', type: 'signed-up', token: TOKEN });
 
     const checkout = await kit.popups.at('/hosted/checkout');
-    // The sign-up window closes itself once it reports; the checkout gets a window of its own.
-    expect(kit.popups.calls).to.equal(2);
+    // One window carries the whole flow: the sign-up window, navigated on to the checkout.
+    expect(checkout.win, 'the same window, navigated').to.equal(signUp.win);
+    expect(signUp.win.closed).to.equal(false);
+    expect(kit.popups.calls, 'no second window').to.equal(1);
+    expect(kit.popups.opened).to.have.length(1);
     expect(kit.backend.sent('/v1/subscriptions', 'POST')[0]!.body).to.include({ plan: 'gold-monthly', method: 'card' });
     await until(() => status(el) === 'Enter your card in the window that opened.', 3000, 'paying status');
     payments.subscriptions.unshift(subscription({ id: 'sub_card', method: 'card', card: { brand: 'Visa', last4: '4242' } }));
@@ -68,6 +71,7 @@ describe('<subscribe-form>', () => {
 
     await until(() => el.state === 'subscribed', 3000, 'subscribed');
     await el.updateComplete;
+    await until(() => checkout.win.closed, 3000, 'the flow to close its window');
     expect(text(part(el, 'subscription-state')[0])).to.equal('Active');
     expect(text(part(el, 'payment-method')[0])).to.equal('Visa ending in 4242');
     expect(status(el)).to.equal('Subscription started.');

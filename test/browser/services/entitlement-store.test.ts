@@ -71,6 +71,21 @@ describe('EntitlementStore', () => {
     expect(backend.sent('/v1/access')).to.have.length(2);
   });
 
+  it('refresh() asks again, in one request, about every product shown, and unlocks what is now granted', async () => {
+    const entitlements = store();
+    const seen: boolean[] = [];
+    entitlements.subscribe('plan-product', (state) => seen.push(state.granted));
+    await Promise.all([entitlements.check('plan-product'), entitlements.check('other-product')]);
+    expect(backend.sent('/v1/access')).to.have.length(1);
+    backend.grants.set('plan-product', inMinutes(10));
+    entitlements.refresh();
+    await until(() => entitlements.get('plan-product')?.granted === true, 2000, 'granted after refresh');
+    const sent = backend.sent('/v1/access');
+    expect(sent).to.have.length(2);
+    expect(sent[1]!.body.products).to.have.members(['plan-product', 'other-product']);
+    expect(seen).to.deep.equal([false, true]);
+  });
+
   it('asks nothing when signed out, and refuses an invalid product id', async () => {
     session.clear();
     const entitlements = store();

@@ -52,6 +52,53 @@ describe('HostedWindow', () => {
     expect(win.closed).to.equal(true);
   });
 
+  it('with keepOpen: stays open after a success, shows the next step when navigated, and a hand close of that step is closed', async () => {
+    const hosted = HostedWindow.open(BACKEND);
+    const seen = events(hosted);
+    hosted.navigate(`${BACKEND}/hosted/sign-in`);
+    const { win } = await popups.at('/hosted/sign-in');
+    const first = hosted.result({ keepOpen: true });
+    postFromPopup(win, signedIn);
+    expect(await first).to.deep.equal(signedIn);
+    await sleep(400);
+    expect(win.closed, 'kept open for the next step').to.equal(false);
+    expect(seen).to.deep.equal(['opened', 'completed']);
+
+    hosted.navigate(`${BACKEND}/hosted/top-up`);
+    const next = await popups.at('/hosted/top-up');
+    expect(next.win).to.equal(win);
+    expect(popups.calls).to.equal(1);
+    expect(seen).to.deep.equal(['opened', 'completed', 'opened']);
+    const second = hosted.result({ keepOpen: true });
+    next.win.close();
+    const error = await second.then(() => null, (e: unknown) => e as BackendError);
+    expect(error?.code, 'a hand close is never success').to.equal('popup_closed');
+    expect(seen).to.deep.equal(['opened', 'completed', 'opened', 'closed']);
+  });
+
+  it('with keepOpen: a message of the next step counts only from the same window and origin; close() ends it without "closed"', async () => {
+    const hosted = HostedWindow.open(BACKEND);
+    const seen = events(hosted);
+    hosted.navigate(`${BACKEND}/hosted/sign-in`);
+    const { win } = await popups.at('/hosted/sign-in');
+    const first = hosted.result({ keepOpen: true });
+    postFromPopup(win, signedIn);
+    await first;
+    hosted.navigate(`${BACKEND}/hosted/top-up`);
+    await popups.at('/hosted/top-up');
+    let settled = false;
+    const second = hosted.result({ keepOpen: true }).finally(() => (settled = true));
+    window.postMessage({ source: 'paywall-kit', type: 'topped-up' }, location.origin); // not the window it opened
+    await sleep(100);
+    expect(settled).to.equal(false);
+    postFromPopup(win, { source: 'paywall-kit', type: 'topped-up' });
+    expect(await second).to.deep.equal({ source: 'paywall-kit', type: 'topped-up' });
+    hosted.close();
+    await sleep(50);
+    expect(win.closed).to.equal(true);
+    expect(seen).to.deep.equal(['opened', 'completed', 'opened', 'completed']);
+  });
+
   it('ignores messages from another window, another origin, or of another shape', async () => {
     const hosted = HostedWindow.open(BACKEND);
     hosted.navigate(`${BACKEND}/hosted/sign-in`);

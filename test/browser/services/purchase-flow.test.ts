@@ -89,6 +89,50 @@ describe('PurchaseFlow', () => {
     expect(sent).to.have.length(1);
     expect(sent[0]!.authorization).to.equal(`Bearer ${TOKEN}`);
     expect(log).to.deep.equal(['checking', 'signing-in', 'signing-in:opened', 'signing-in:completed', 'working', 'granted']);
+    await sleep(20);
+    expect(win.closed, 'closed by the flow at the end').to.equal(true);
+    expect(popups.calls).to.equal(1);
+  });
+
+  it('signed out with too little balance: sign-up, then top-up in the same window, then buys with one key', async () => {
+    backend.balance = 10;
+    const { log, onProgress } = progressLog();
+    const purchase = tab.flow.purchase({ product: PRODUCT }, { onProgress });
+    expect(popups.calls, 'window opened before the first await').to.equal(1);
+    const signUp = await popups.at('/hosted/sign-up');
+    postFromPopup(signUp.win, { source: 'paywall-kit', type: 'signed-up', token: TOKEN });
+
+    const topUp = await popups.at('/hosted/top-up');
+    expect(topUp.win, 'the same window, navigated').to.equal(signUp.win);
+    expect(popups.calls, 'no second window').to.equal(1);
+    expect(topUp.url.searchParams.get('amount')).to.equal('39');
+    backend.balance = 1010;
+    postFromPopup(topUp.win, { source: 'paywall-kit', type: 'topped-up' });
+
+    expect((await purchase).granted).to.equal(true);
+    const [first, second, ...more] = backend.sent('/v1/purchases');
+    expect(more).to.have.length(0);
+    expect(first!.authorization).to.equal(`Bearer ${TOKEN}`);
+    expect(second!.body.idempotencyKey).to.equal(first!.body.idempotencyKey);
+    expect(log).to.deep.equal([
+      'checking', 'signing-in', 'signing-in:opened', 'signing-in:completed', 'working',
+      'topping-up', 'topping-up:opened', 'topping-up:completed', 'working', 'granted',
+    ]);
+    await sleep(20);
+    expect(signUp.win.closed, 'closed by the flow at the end').to.equal(true);
+  });
+
+  it('a window closed by hand in its second step rejects with popup_closed and buys nothing more', async () => {
+    backend.balance = 10;
+    const purchase = tab.flow.purchase({ product: PRODUCT });
+    const signUp = await popups.at('/hosted/sign-up');
+    postFromPopup(signUp.win, { source: 'paywall-kit', type: 'signed-up', token: TOKEN });
+    const topUp = await popups.at('/hosted/top-up');
+    topUp.win.close();
+    expect((await rejection(purchase)).code).to.equal('popup_closed');
+    expect(popups.calls).to.equal(1);
+    expect(backend.sent('/v1/purchases')).to.have.length(1); // the one that answered 402
+    expect(tab.entitlements.get(PRODUCT)?.granted ?? false).to.equal(false);
   });
 
   it('sends a reader who signed in on this device before to sign-in rather than sign-up', async () => {
