@@ -12,7 +12,7 @@ import type { PaymentLinks } from './payment-links';
 import type { PurchaseService } from './purchases';
 import { acceptSandboxCard, sandboxCharge } from './sandbox-cards';
 import { AUTHENTICATION_WINDOW_MS, type IntentRow, type SubscriptionLifecycle, type SubscriptionRow } from './subscription-lifecycle';
-import { CHECKOUT_LIFETIME_MS } from './subscriptions';
+import { CHECKOUT_LIFETIME_MS, reopenIfExpired } from './checkouts';
 import { newId, sha256 } from './tokens';
 import { isUniqueViolation, retryOnUniqueViolation, writeTransaction } from './write-transaction';
 
@@ -103,14 +103,7 @@ export class CardPaymentService {
   }
 
   async #replayPayment(trx: Trx, checkout: CheckoutRow, now: Date): Promise<PaymentResponse> {
-    if (checkout.status === 'open') {
-      if (Number(checkout.expires_at) <= now.getTime()) {
-        const expiresAt = now.getTime() + CHECKOUT_LIFETIME_MS;
-        await trx.updateTable('checkouts').set({ expires_at: expiresAt }).where('id', '=', checkout.id).execute();
-        return this.#checkoutRequired({ ...checkout, expires_at: expiresAt });
-      }
-      return this.#checkoutRequired(checkout);
-    }
+    if (checkout.status === 'open') return this.#checkoutRequired(await reopenIfExpired(trx, checkout, now));
     const intent = checkout.payment_intent_id ? await trx.selectFrom('payment_intents').selectAll().where('id', '=', checkout.payment_intent_id).executeTakeFirst() : undefined;
     if (!intent) {
       // Completed without a charge: the reader already held access when the card was entered.

@@ -12,9 +12,9 @@ import type { PaymentLinks } from './payment-links';
 import type { SubscriptionLifecycle, SubscriptionRow } from './subscription-lifecycle';
 import { newId, sha256 } from './tokens';
 import { isUniqueViolation, retryOnUniqueViolation, writeTransaction } from './write-transaction';
+import { CHECKOUT_LIFETIME_MS, reopenIfExpired } from './checkouts';
 
 /** How long a hosted checkout link works; replaying the request's idempotency key reopens it. */
-export const CHECKOUT_LIFETIME_MS = 3600 * 1000;
 
 type Trx = Kysely<Database>;
 
@@ -139,15 +139,7 @@ export class SubscriptionService {
   }
 
   async #replay(trx: Trx, checkout: Selectable<CheckoutsTable>, now: Date): Promise<CreateSubscriptionResponse> {
-    if (checkout.status === 'open') {
-      // An unused checkout link that ran out is opened again for the same request.
-      if (Number(checkout.expires_at) <= now.getTime()) {
-        const expiresAt = now.getTime() + CHECKOUT_LIFETIME_MS;
-        await trx.updateTable('checkouts').set({ expires_at: expiresAt }).where('id', '=', checkout.id).execute();
-        return this.#checkoutRequired({ ...checkout, expires_at: expiresAt });
-      }
-      return this.#checkoutRequired(checkout);
-    }
+    if (checkout.status === 'open') return this.#checkoutRequired(await reopenIfExpired(trx, checkout, now));
     const sub = await trx.selectFrom('subscriptions').selectAll().where('id', '=', checkout.subscription_id ?? '').executeTakeFirstOrThrow();
     const [dto] = await this.lifecycle.toDtos(trx, [sub], now);
     return { status: dto!.status, subscription: dto! };
