@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { loadConfig } from '../../server/config';
-import { startServer, type RunningServer } from '../../server/server';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { ROOT, useDemo } from './demo-harness';
 
 /**
  * The built file a `<script type="module">` tag loads (dist/paywall-kit.js, served by the server
  * at /kit/), in a real browser: a build that compiles but breaks in the browser (unlowered
  * decorators, a missing chunk) fails here. `npm run test:e2e` builds it first.
  */
-
-const ROOT = resolve(import.meta.dirname, '../..');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 /** A merchant page as an editor writes it, loading the kit from `scripts`. */
 function merchantPage(lang: string, scripts: string[]): string {
@@ -36,34 +30,14 @@ ${scripts.map((src) => `<script type="module" src="${src}"></script>`).join('\n'
 }
 
 describe('the built kit (dist/paywall-kit.js) in the browser', { timeout: 30_000 }, () => {
-  let dataDir: string;
-  let server: RunningServer;
-  let browser: Browser;
-
-  before(async () => {
+  before(() => {
     assert.ok(existsSync(join(ROOT, 'dist/paywall-kit.js')), 'dist/paywall-kit.js is missing: run `vite build` (npm run test:e2e does)');
-    dataDir = mkdtempSync(join(tmpdir(), 'paywall-smoke-'));
-    const config = loadConfig({
-      path: join(ROOT, 'paywall.config.json'),
-      dataDir,
-      listenUrl: 'http://127.0.0.1:0',
-      env: { PAYWALL_OFFER_SECRET: 'smoke-offer-secret-0123456789abcdef0123456789' },
-    });
-    config.sqlitePath = join(dataDir, 'paywall.sqlite');
-    server = await startServer({ config, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
-    Object.assign(config, { publicBaseUrl: server.url, ownOrigin: server.url });
-    browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium', args: CHROMIUM_ARGS });
   });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  const demo = useDemo({ dataDirPrefix: 'paywall-smoke-', offerSecret: 'smoke-offer-secret-0123456789abcdef0123456789' });
 
   /** Opens `html` as a page of the server's origin (so /kit/… is the real built file) and collects what it logs. */
   async function open(html: string): Promise<{ page: Page; problems: string[]; kitLoads: string[] }> {
-    const context = await browser.newContext();
+    const context = await demo.browser.newContext();
     const page = await context.newPage();
     const problems: string[] = [];
     const kitLoads: string[] = [];
@@ -78,9 +52,9 @@ describe('the built kit (dist/paywall-kit.js) in the browser', { timeout: 30_000
         kitLoads.push(url.search);
       }
     });
-    await page.route(`${server.url}/smoke.html`, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: html }));
+    await page.route(`${demo.server.url}/smoke.html`, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: html }));
     page.setDefaultTimeout(10_000);
-    await page.goto(`${server.url}/smoke.html`);
+    await page.goto(`${demo.server.url}/smoke.html`);
     // A bundle that fails to evaluate never defines its elements: say why instead of timing out later.
     const defined = await page.evaluate(() => Promise.race([
       customElements.whenDefined('paywall-button').then(() => true),

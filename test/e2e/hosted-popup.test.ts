@@ -3,8 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../server/harness';
+import { launchChromium, payWithTestCard, signUp } from './demo-harness';
 
 /** A tiny merchant page on its own origin: opens a hosted popup on click and records the messages it accepts. */
 function merchantPage(backend: string): string {
@@ -66,10 +67,7 @@ describe('hosted pages in a popup', { timeout: 90_000 }, () => {
     await new Promise<void>((resolve) => merchant.listen(0, '127.0.0.1', resolve));
     merchantOrigin = `http://127.0.0.1:${(merchant.address() as AddressInfo).port}`;
     backend = await startTestServer({ config: { merchantOrigins: [merchantOrigin] } });
-    browser = await chromium.launch({
-      executablePath: '/usr/lib/chromium/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext();
     context.on('page', (opened) => {
       opened.on('console', (message) => {
@@ -107,12 +105,7 @@ describe('hosted pages in a popup', { timeout: 90_000 }, () => {
 
   test('sign-up in the popup hands the token to the merchant page, then top-up raises the wallet', async () => {
     const email = `popup-${randomUUID().slice(0, 8)}@example.com`;
-    const signedUp = await throughPopup('#sign-up', async (popup) => {
-      await popup.getByLabel('Email address').fill(email);
-      await popup.getByLabel('Password').fill('correct horse battery');
-      await popup.getByLabel('I agree to the terms of use and the privacy policy.').check();
-      await popup.getByRole('button', { name: 'Create account' }).click();
-    });
+    const signedUp = await throughPopup('#sign-up', (popup) => signUp(popup, email));
     assert.equal(signedUp.source, 'paywall-kit');
     assert.equal(signedUp.type, 'signed-up');
     assert.equal(typeof signedUp.token, 'string');
@@ -124,11 +117,7 @@ describe('hosted pages in a popup', { timeout: 90_000 }, () => {
     const toppedUp = await throughPopup('#top-up', async (popup) => {
       await popup.getByRole('heading', { name: 'Top up your wallet' }).waitFor();
       assert.ok(await popup.getByLabel('€10.00').isChecked(), 'the smallest amount covering the missing €7.00 is preselected');
-      await popup.getByLabel('Card number').fill('4242 4242 4242 4242');
-      await popup.getByLabel('Month (MM)').fill('12');
-      await popup.getByLabel('Year (YYYY)').fill('2030');
-      await popup.getByLabel('Security code (CVC)').fill('123');
-      await popup.getByRole('button', { name: 'Pay and top up' }).click();
+      await payWithTestCard(popup);
     });
     assert.deepEqual(toppedUp, { source: 'paywall-kit', type: 'topped-up' });
     assert.equal((await me(signedUp.token)).wallet.balance, 1500);
@@ -141,10 +130,7 @@ describe('hosted pages in a popup', { timeout: 90_000 }, () => {
     await popup.waitForLoadState('domcontentloaded');
     let closedAt = 0;
     popup.on('close', () => (closedAt = Date.now()));
-    await popup.getByLabel('Email address').fill(`handover-${randomUUID().slice(0, 8)}@example.com`);
-    await popup.getByLabel('Password').fill('correct horse battery');
-    await popup.getByLabel('I agree to the terms of use and the privacy policy.').check();
-    await popup.getByRole('button', { name: 'Create account' }).click();
+    await signUp(popup, `handover-${randomUUID().slice(0, 8)}@example.com`);
     await page.locator('#messages li').nth(seen).waitFor();
     const signedUp = JSON.parse((await page.locator('#messages li').nth(seen).textContent()) ?? 'null');
     assert.equal(signedUp.type, 'signed-up');
@@ -156,11 +142,7 @@ describe('hosted pages in a popup', { timeout: 90_000 }, () => {
     assert.ok(!popup.isClosed(), 'the navigated popup is still open after the hand-over delay');
     assert.equal(context.pages().filter((p) => p !== page).length, 1, 'one popup for both steps');
 
-    await popup.getByLabel('Card number').fill('4242 4242 4242 4242');
-    await popup.getByLabel('Month (MM)').fill('12');
-    await popup.getByLabel('Year (YYYY)').fill('2030');
-    await popup.getByLabel('Security code (CVC)').fill('123');
-    await popup.getByRole('button', { name: 'Pay and top up' }).click();
+    await payWithTestCard(popup);
     await page.locator('#messages li').nth(seen + 1).waitFor();
     const reportedAt = Date.now();
     assert.deepEqual(JSON.parse((await page.locator('#messages li').nth(seen + 1).textContent()) ?? 'null'), { source: 'paywall-kit', type: 'topped-up' });

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { after, afterEach, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { loadConfig } from '../../server/config';
-import { startServer, type RunningServer } from '../../server/server';
+import { describe, test } from 'node:test';
+import { balance, button, content, newEmail, payWithTestCard, sent, signIn, signUp, throughPopup, unlocked, useDemo } from './demo-harness';
 
 /**
  * The kit as readers meet it: the real server (real paywall.config.json, a temporary SQLite file)
@@ -15,169 +8,18 @@ import { startServer, type RunningServer } from '../../server/server';
  * browser context, i.e. a fresh browser profile: no session, no storage.
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const PASSWORD = 'correct horse battery';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
-
-interface SentRequest {
-  method: string;
-  path: string;
-  body: unknown;
-}
-
-interface Reader {
-  context: BrowserContext;
-  page: Page;
-  /** Every request of every page in the context (popups included), in order. */
-  requests: SentRequest[];
-  /** Uncaught exceptions and console errors of every page in the context. */
-  errors: string[];
-  /** `paywall-*` events dispatched on the merchant pages of the context, in order. */
-  events: PaywallEventRecord[];
-}
-
-interface PaywallEventRecord {
-  /** Path of the page it was dispatched on. */
-  page: string;
-  type: string;
-  /** The element that dispatched it (`paywall-button`, `a`, …) or `document`. */
-  target: string;
-  product?: string;
-  state?: string;
-  code?: string;
-  source?: string;
-}
-
-/** Requests of one kind: `POST /v1/access`, say. */
-const sent = (reader: Reader, method: string, path: string) => reader.requests.filter((r) => r.method === method && r.path === path);
-
 describe('paywall-kit on the demo pages, against the real server', { timeout: 90_000 }, () => {
-  let dataDir: string;
-  let server: RunningServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const demo = useDemo({ dataDirPrefix: 'paywall-e2e-' });
+  const { newReader } = demo;
   /** The account of the first test, reused by the "another device" test. */
   let firstReader: { email: string } | null = null;
-
-  before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'paywall-e2e-'));
-    const config = loadConfig({
-      path: join(ROOT, 'paywall.config.json'),
-      dataDir,
-      listenUrl: 'http://127.0.0.1:0',
-      env: { PAYWALL_OFFER_SECRET: 'e2e-offer-secret-0123456789abcdef0123456789' },
-    });
-    config.sqlitePath = join(dataDir, 'paywall.sqlite');
-    server = await startServer({ config, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
-    // The port is known only now: the server's own origin (which it always allows) is the demo's.
-    Object.assign(config, { publicBaseUrl: server.url, ownOrigin: server.url });
-    browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium', args: CHROMIUM_ARGS });
-  });
-
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function newReader(path: string, options: { blockPopups?: boolean } = {}): Promise<Reader> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const requests: SentRequest[] = [];
-    const errors: string[] = [];
-    context.on('request', (request) => {
-      const url = new URL(request.url());
-      if (url.origin !== server.url) return;
-      let body: unknown = request.postData();
-      try {
-        body = body ? JSON.parse(body as string) : undefined;
-      } catch {
-        /* a form post */
-      }
-      requests.push({ method: request.method(), path: url.pathname, body });
-    });
-    context.on('page', (page) => {
-      page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
-      page.on('console', (message) => {
-        // The browser's own favicon request (hosted pages declare no icon) is not the kit's business.
-        if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) errors.push(`${page.url()}: ${message.text()} (${message.location().url})`);
-      });
-    });
-    // Events are recorded in the test, so they survive reloads and the redirect fallback.
-    const events: PaywallEventRecord[] = [];
-    await context.exposeBinding('__paywallEvent', ({ page }, event: Omit<PaywallEventRecord, 'page'>) => {
-      events.push({ ...event, page: new URL(page.url()).pathname });
-    });
-    await context.addInitScript(() => {
-      for (const type of ['paywall-access', 'paywall-denied', 'paywall-error', 'paywall-window', 'paywall-balance']) {
-        document.addEventListener(type, (event) => {
-          const { product, state, code, source } = event as Event & Record<string, string | undefined>;
-          const target = (event.composedPath()[0] as Element | undefined)?.localName ?? 'document';
-          (window as unknown as { __paywallEvent(record: unknown): void }).__paywallEvent({ type, target, product, state, code, source });
-        });
-      }
-    });
-    if (options.blockPopups) {
-      // As a popup blocker does: window.open returns null.
-      await context.addInitScript(() => {
-        window.open = () => null;
-      });
-    }
-    const page = await context.newPage();
-    await page.goto(server.url + path);
-    return { context, page, requests, errors, events };
-  }
-
-  const button = (page: Page, product: string): Locator => page.locator(`paywall-button[product="${product}"]`);
-  const content = (page: Page, product: string): Locator => page.locator(`paywall-content[product="${product}"]`);
-  const balance = (page: Page): Locator => page.locator('wallet-balance').locator('[part="balance"]');
-
-  async function unlocked(page: Page, product: string, text: string | RegExp) {
-    await content(page, product).and(page.locator('[state="unlocked"]')).waitFor();
-    await content(page, product).getByText(text).first().waitFor();
-  }
-
-  async function signUp(popup: Page, email: string) {
-    await popup.getByLabel('Email address').fill(email);
-    await popup.getByLabel('Password').fill(PASSWORD);
-    await popup.getByLabel('I agree to the terms of use and the privacy policy.').check();
-    await popup.getByRole('button', { name: 'Create account' }).click();
-  }
-
-  async function signIn(popup: Page, email: string) {
-    await popup.getByLabel('Email address').fill(email);
-    await popup.getByLabel('Password').fill(PASSWORD);
-    await popup.getByRole('button', { name: 'Sign in' }).click();
-  }
-
-  async function payWithTestCard(popup: Page) {
-    await popup.getByLabel('Card number').fill('4242 4242 4242 4242');
-    await popup.getByLabel('Month (MM)').fill('12');
-    await popup.getByLabel('Year (YYYY)').fill('2030');
-    await popup.getByLabel('Security code (CVC)').fill('123');
-    await popup.getByRole('button', { name: 'Pay and top up' }).click();
-  }
-
-  /** Clicks `target`, waits for the hosted popup it opens, runs `fill` in it and waits until it closed itself. */
-  async function throughPopup(page: Page, target: Locator, fill: (popup: Page) => Promise<void>): Promise<void> {
-    const [popup] = await Promise.all([page.waitForEvent('popup'), target.click()]);
-    const closed = popup.waitForEvent('close');
-    await fill(popup);
-    await closed;
-  }
-
-  const newEmail = (label: string) => `${label}-${randomUUID().slice(0, 8)}@example.com`;
 
   test('a reader signs up in the popup, buys with the start credit, and reads on without a reload; reloading restores access with one request', async () => {
     const reader = await newReader('/article.html');
     const { page } = reader;
     // The second page, open in another tab: access bought on the article shows there too, live.
     const other = await reader.context.newPage();
-    await other.goto(server.url + '/continue.html');
+    await other.goto(demo.server.url + '/continue.html');
     await button(other, 'article-42').and(other.locator('[state="idle"]')).waitFor();
 
     // What an editor writes: one script tag, the backend meta tag and the paywall tags, no code.

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { after, afterEach, before, describe, test } from 'node:test';
-import pino from 'pino';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page, type WebSocketRoute } from 'playwright-core';
+import { describe, test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
 import { ManualClock } from '../../server/clock';
-import { loadConfig } from '../../server/config';
-import { startServer, type RunningServer } from '../../server/server';
+import { balance, content, cutSockets, fillCard, sent, signUpOn, throughPopup, unlocked, useDemo } from './demo-harness';
 
 /**
  * Subscriptions, card payments and 3-D Secure as readers meet them: the real server (real
@@ -17,9 +12,6 @@ import { startServer, type RunningServer } from '../../server/server';
  * demo/card-purchase.html, driven in Chromium. One fresh browser context (profile) per test.
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const PASSWORD = 'correct horse battery';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const HOUR = 3600 * 1000;
 
 const CARDS = {
@@ -28,23 +20,6 @@ const CARDS = {
   scaFirst: '4000 0025 0000 3155',
   declineRenewals: '4000 0000 0000 0341',
 } as const;
-
-interface SentRequest {
-  method: string;
-  path: string;
-  body: unknown;
-  at: number;
-}
-
-interface Reader {
-  context: BrowserContext;
-  page: Page;
-  requests: SentRequest[];
-  errors: string[];
-  events: Array<{ page: string; type: string; target: string; product?: string; state?: string; code?: string; status?: string }>;
-  /** Notification sockets of the merchant pages, routed through the test so it can cut them. */
-  sockets: { open: WebSocketRoute[]; connects: number; refused: number; down: boolean };
-}
 
 interface SubscriptionView {
   id: string;
@@ -56,149 +31,30 @@ interface SubscriptionView {
   card?: { brand: string; last4: string } | null;
 }
 
-const sent = (reader: Reader, method: string, path: string | RegExp) =>
-  reader.requests.filter((r) => r.method === method && (typeof path === 'string' ? r.path === path : path.test(r.path)));
-
 describe('subscriptions and card payments on the demo pages, against the real server', { timeout: 90_000 }, () => {
-  let dataDir: string;
-  let server: RunningServer;
-  let browser: Browser;
   // The server's time starts at the browser's: entitlement dates the kit compares with Date.now() stay meaningful.
   const clock = new ManualClock(new Date());
-  const contexts: BrowserContext[] = [];
-
-  before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'paywall-e2e-subs-'));
-    const config = loadConfig({
-      path: join(ROOT, 'paywall.config.json'),
-      dataDir,
-      listenUrl: 'http://127.0.0.1:0',
-      env: { PAYWALL_OFFER_SECRET: 'e2e-offer-secret-0123456789abcdef0123456789' },
-    });
-    config.sqlitePath = join(dataDir, 'paywall.sqlite');
-    server = await startServer({ config, port: 0, host: '127.0.0.1', clock, billingRunner: false, logger: pino({ level: 'silent' }) });
-    Object.assign(config, { publicBaseUrl: server.url, ownOrigin: server.url });
-    browser = await chromium.launch({ executablePath: '/usr/lib/chromium/chromium', args: CHROMIUM_ARGS });
+  const demo = useDemo({
+    dataDirPrefix: 'paywall-e2e-subs-',
+    clock,
+    billingRunner: false,
+    events: ['paywall-access', 'paywall-denied', 'paywall-error', 'paywall-window', 'paywall-subscription', 'paywall-requires-action'],
+    routeSockets: true,
   });
-
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function newReader(path: string): Promise<Reader> {
-    const context = await browser.newContext();
-    contexts.push(context);
-    const requests: SentRequest[] = [];
-    const errors: string[] = [];
-    context.on('request', (request) => {
-      const url = new URL(request.url());
-      if (url.origin !== server.url) return;
-      let body: unknown = request.postData();
-      try {
-        body = body ? JSON.parse(body as string) : undefined;
-      } catch {
-        /* a form post */
-      }
-      requests.push({ method: request.method(), path: url.pathname, body, at: Date.now() });
-    });
-    context.on('page', (page) => {
-      page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
-      page.on('console', (message) => {
-        if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) errors.push(`${page.url()}: ${message.text()} (${message.location().url})`);
-      });
-    });
-    const events: Reader['events'] = [];
-    await context.exposeBinding('__paywallEvent', ({ page }, event: Omit<Reader['events'][number], 'page'>) => {
-      events.push({ ...event, page: new URL(page.url()).pathname });
-    });
-    await context.addInitScript(() => {
-      for (const type of ['paywall-access', 'paywall-denied', 'paywall-error', 'paywall-window', 'paywall-subscription', 'paywall-requires-action']) {
-        document.addEventListener(type, (event) => {
-          const { product, state, code, status } = event as Event & Record<string, string | undefined>;
-          const target = (event.composedPath()[0] as Element | undefined)?.localName ?? 'document';
-          (window as unknown as { __paywallEvent(record: unknown): void }).__paywallEvent({ type, target, product, state, code, status });
-        });
-      }
-    });
-    // The notification socket goes through the test: forwarded to the real server while `down` is
-    // false; once the test cuts it, open ones are closed and every reconnect is refused.
-    const sockets: Reader['sockets'] = { open: [], connects: 0, refused: 0, down: false };
-    await context.routeWebSocket(/\/v1\/notifications/, (ws) => {
-      if (sockets.down) {
-        sockets.refused++;
-        void ws.close({ code: 1011, reason: 'cut by the test' });
-        return;
-      }
-      sockets.connects++;
-      sockets.open.push(ws);
-      ws.connectToServer();
-    });
-    const page = await context.newPage();
-    await page.goto(server.url + path);
-    return { context, page, requests, errors, events, sockets };
-  }
-
-  /** Cuts the notification socket of every page of the reader, and keeps it down. */
-  async function cutSockets(reader: Reader) {
-    reader.sockets.down = true;
-    await Promise.all(reader.sockets.open.splice(0).map((ws) => ws.close({ code: 1011, reason: 'cut by the test' }).catch(() => undefined)));
-  }
+  const { newReader } = demo;
 
   const form = (page: Page): Locator => page.locator('subscribe-form');
-  const content = (page: Page, product: string): Locator => page.locator(`paywall-content[product="${product}"]`);
-  const balance = (page: Page): Locator => page.locator('wallet-balance').locator('[part="balance"]');
   const planButton = (page: Page, plan: 'Gold monthly' | 'Gold yearly', method: 'wallet' | 'card') =>
     form(page).getByRole('listitem').filter({ hasText: plan }).getByRole('button', { name: method === 'wallet' ? 'Subscribe with wallet' : 'Subscribe with card' });
 
-  async function unlocked(page: Page, product: string, text: string | RegExp) {
-    await content(page, product).and(page.locator('[state="unlocked"]')).waitFor();
-    await content(page, product).getByText(text).first().waitFor();
-  }
-
-  async function signUp(popup: Page, email: string) {
-    await popup.getByLabel('Email address').fill(email);
-    await popup.getByLabel('Password').fill(PASSWORD);
-    await popup.getByLabel('I agree to the terms of use and the privacy policy.').check();
-    await popup.getByRole('button', { name: 'Create account' }).click();
-  }
-
-  async function fillCard(hosted: Page, number: string) {
-    await hosted.getByLabel('Card number').fill(number);
-    await hosted.getByLabel('Month (MM)').fill('12');
-    await hosted.getByLabel('Year (YYYY)').fill('2030');
-    await hosted.getByLabel('Security code (CVC)').fill('123');
-    await hosted.getByRole('button', { name: /^(Subscribe for|Pay) / }).click();
-  }
-
-  async function throughPopup(page: Page, target: Locator, fill: (popup: Page) => Promise<void>): Promise<void> {
-    const [popup] = await Promise.all([page.waitForEvent('popup'), target.click()]);
-    const closed = popup.waitForEvent('close');
-    await fill(popup);
-    await closed;
-  }
-
-  const newEmail = (label: string) => `${label}-${randomUUID().slice(0, 8)}@example.com`;
-
-  /** A new account, signed up from the page's `<wallet-balance>`; the €5.00 start credit shows. */
-  async function signUpOn(page: Page, label: string) {
-    await throughPopup(page, page.locator('wallet-balance').getByRole('button', { name: 'Create account' }), (popup) => signUp(popup, newEmail(label)));
-    await balance(page).getByText('€5.00').waitFor();
-  }
-
   async function tokenOf(page: Page): Promise<string> {
-    const token = await page.evaluate((key) => localStorage.getItem(key), `paywall-kit:session:${server.url}`);
+    const token = await page.evaluate((key) => localStorage.getItem(key), `paywall-kit:session:${demo.server.url}`);
     assert.ok(token, 'the page holds a session');
     return token;
   }
 
   async function api(path: string, token: string, init: { method?: string; body?: unknown; origin?: string } = {}) {
-    const response = await fetch(server.url + path, {
+    const response = await fetch(demo.server.url + path, {
       method: init.method ?? (init.body ? 'POST' : 'GET'),
       headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.origin ? { origin: init.origin } : {}) },
       ...(init.body ? { body: JSON.stringify(init.body) } : {}),
@@ -213,20 +69,20 @@ describe('subscriptions and card payments on the demo pages, against the real se
   }
 
   async function chargesOf(subscriptionId: string) {
-    const rows = await server.services.database.db.selectFrom('billing_charges').selectAll().where('subscription_id', '=', subscriptionId).orderBy('period').orderBy('attempt').execute();
+    const rows = await demo.server.services.database.db.selectFrom('billing_charges').selectAll().where('subscription_id', '=', subscriptionId).orderBy('period').orderBy('attempt').execute();
     return rows.map((r) => [Number(r.period), Number(r.attempt), r.status, r.failure_code] as const);
   }
 
   /** Answers a hosted card checkout over HTTP, as a second device would; returns where it sent the reader. */
   async function payCheckoutOverHttp(checkoutUrl: string, number: string): Promise<string | null> {
-    const url = new URL(checkoutUrl, server.url);
+    const url = new URL(checkoutUrl, demo.server.url);
     const page = await (await fetch(url)).text();
     const action = /<form method="post" action="([^"]*)"/.exec(page)?.[1]?.replace(/&amp;/g, '&');
     assert.ok(action, 'the checkout page has a form');
-    const response = await fetch(new URL(action, server.url), {
+    const response = await fetch(new URL(action, demo.server.url), {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: demo.server.url },
       body: new URLSearchParams({ cardNumber: number.replace(/\s+/g, ''), expMonth: '12', expYear: '2030', cvc: '123' }).toString(),
     });
     return response.headers.get('location');
@@ -340,8 +196,8 @@ describe('subscriptions and card payments on the demo pages, against the real se
 
     // The card payment is started for this reader, with this page as its return URL, and the card
     // is entered on the checkout (as <paywall-button method="card"> or a second device would).
-    const pageUrl = server.url + '/card-purchase.html';
-    const created = await api('/v1/payments', token, { body: { product: 'article-43', returnUrl: pageUrl, idempotencyKey: randomUUID() }, origin: server.url });
+    const pageUrl = demo.server.url + '/card-purchase.html';
+    const created = await api('/v1/payments', token, { body: { product: 'article-43', returnUrl: pageUrl, idempotencyKey: randomUUID() }, origin: demo.server.url });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     assert.equal(created.body.status, 'requires_payment_method');
     const bank = await payCheckoutOverHttp(created.body.checkoutUrl, CARDS.scaAlways);
@@ -400,7 +256,7 @@ describe('subscriptions and card payments on the demo pages, against the real se
     const [bankPopup] = await Promise.all([
       page.waitForEvent('popup'),
       (async () => {
-        const created = await api('/v1/subscriptions', token, { body: { plan: 'gold-monthly', method: 'card', idempotencyKey: randomUUID() }, origin: server.url });
+        const created = await api('/v1/subscriptions', token, { body: { plan: 'gold-monthly', method: 'card', idempotencyKey: randomUUID() }, origin: demo.server.url });
         assert.equal(created.status, 200, JSON.stringify(created.body));
         await payCheckoutOverHttp(created.body.checkoutUrl, CARDS.scaAlways);
       })(),
@@ -448,7 +304,7 @@ describe('subscriptions and card payments on the demo pages, against the real se
 
     const tick = async (at: number) => {
       clock.set(new Date(at));
-      return server.services.billing.tick();
+      return demo.server.services.billing.tick();
     };
     // Other tests' subscriptions share this server and renew too: outcomes are read per subscription.
     const attempts = async () => (await chargesOf(sub!.id)).filter(([period]) => period === 2).map(([, , status, code]) => `${status}:${code}`);
@@ -493,12 +349,12 @@ describe('subscriptions and card payments on the demo pages, against the real se
     const token = await tokenOf(page);
     const [sub] = await subscriptionsOf(token);
     clock.set(new Date(Date.parse(sub!.currentPeriodEnd!)));
-    await server.services.billing.tick();
+    await demo.server.services.billing.tick();
     assert.equal((await subscriptionsOf(token))[0]!.status, 'past_due');
 
     // A page opened now says so...
     const other = await reader.context.newPage();
-    await other.goto(server.url + '/subscribe.html');
+    await other.goto(demo.server.url + '/subscribe.html');
     await form(other).locator('[part="subscription-state"]').getByText('Payment overdue').waitFor();
     // ...and so must the page that was open all along.
     await form(page).locator('[part="subscription-state"]').getByText('Payment overdue').waitFor({ timeout: 5_000 }).catch(async () => {
