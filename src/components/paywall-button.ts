@@ -1,7 +1,7 @@
 import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import * as z from 'zod/mini';
-import { Currency, MinorUnits, PaymentMethod, ProductId } from '../protocol';
+import { Currency, decodeOfferToken, MinorUnits, PaymentMethod, ProductId } from '../protocol';
 import { SubscriptionController } from '../controllers/subscription-controller';
 import { PaywallAccessEvent } from '../events/access';
 import { PaywallErrorEvent } from '../events/error';
@@ -10,7 +10,6 @@ import { errorText, formatDuration, formatMoney } from '../i18n/messages';
 import { BackendError } from '../services/backend-error';
 import type { PurchaseStep, PurchaseTarget } from '../services/purchase-flow';
 import { PaywallElement } from './internal/paywall-element';
-import { readOffer } from './internal/offer';
 import { tokens } from './internal/shared-styles';
 
 export type PaywallButtonState = 'idle' | 'checking' | 'working' | 'window-open' | 'granted' | 'error';
@@ -129,7 +128,7 @@ export class PaywallButtonElement extends PaywallElement {
       return { target: null, problem: `method="${this.method}" is not a payment method (wallet or card)` };
     }
     if (this.offer) {
-      const offer = readOffer(this.offer);
+      const offer = decodeOfferToken(this.offer)?.payload;
       if (!offer) return { target: null, problem: `offer="${this.offer}" is not a readable signed offer` };
       return { target: { product: offer.product, offer: this.offer, price: offer.price, currency: offer.currency }, problem: null };
     }
