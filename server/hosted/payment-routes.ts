@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { CardInput, HostedMessage } from '../../src/protocol';
+import type { HostedMessage } from '../../src/protocol';
 import { CheckoutProblem, type CheckoutOutcome, type CheckoutRow } from '../domain/card-payments';
 import type { IntentRow } from '../domain/subscription-lifecycle';
 import { ApiError } from '../errors';
@@ -9,8 +9,9 @@ import type { Services } from '../services';
 import { dictionaries, errorMessage, isLang, langFromAcceptLanguage, type Lang } from './i18n';
 import type { HostedParams } from './params';
 import { formatDate, paymentDictionaries, type PaymentDictionary } from './payment-i18n';
-import { bankPage, checkoutPage, noticePage, type CardField } from './payment-templates';
-import { completePage, errorPage, type FormError } from './templates';
+import { readCard } from './card-form';
+import { bankPage, checkoutPage, noticePage } from './payment-templates';
+import { completePage, errorPage, type CardField, type FormError } from './templates';
 
 type Form = Record<string, string>;
 
@@ -185,17 +186,4 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
     }
     return renderAnswer(c, lang, await cardPayments.authenticate(intent.id, answer));
   });
-}
-
-/** The card fields of a form, checked like the top-up form checks them (spaces and two-digit years allowed). */
-function readCard(form: Form, expMonth: string, expYear: string): CardInput | { invalid: CardField; message: 'cardNumberInvalid' | 'expMonthInvalid' | 'expYearInvalid' | 'cvcInvalid' } {
-  const number = (form.cardNumber ?? '').replace(/\s+/g, '');
-  if (!/^[0-9]{12,19}$/.test(number)) return { invalid: 'cardNumber', message: 'cardNumberInvalid' };
-  if (!/^[0-9]{1,2}$/.test(expMonth) || Number(expMonth) < 1 || Number(expMonth) > 12) return { invalid: 'expMonth', message: 'expMonthInvalid' };
-  if (!/^([0-9]{2}|[0-9]{4})$/.test(expYear)) return { invalid: 'expYear', message: 'expYearInvalid' };
-  const year = expYear.length === 2 ? 2000 + Number(expYear) : Number(expYear);
-  if (year < 2000 || year > 2100) return { invalid: 'expYear', message: 'expYearInvalid' };
-  const cvc = (form.cvc ?? '').trim();
-  if (!/^[0-9]{3,4}$/.test(cvc)) return { invalid: 'cvc', message: 'cvcInvalid' };
-  return { number, expMonth: Number(expMonth), expYear: year, cvc };
 }

@@ -3,9 +3,8 @@ import { attr, html } from './html';
 import { dictionaries, type Lang } from './i18n';
 import type { HostedParams } from './params';
 import { formatDate, paymentDictionaries } from './payment-i18n';
-import { actions, alertBox, cancelledStatus, faultFields, field, formatMoney, layout, targetAttrs, type FormError } from './templates';
+import { actions, alertBox, cancelledStatus, cardFields, faultFields, formatMoney, layout, targetAttrs, type CardField, type FormError } from './templates';
 
-export type CardField = 'cardNumber' | 'expMonth' | 'expYear' | 'cvc';
 
 export interface CheckoutPageInput {
   kind: 'subscription' | 'payment';
@@ -38,13 +37,7 @@ export function checkoutPage(params: HostedParams, input: CheckoutPageInput, sta
 ${input.includes.length ? html`<p class="hint">${p.includes(input.includes.join(', '))}</p>` : ''}
 <form method="post" action="${input.action}">
 ${alertBox(state.error)}
-${field({ id: 'cardNumber', label: t.cardNumber, autocomplete: 'cc-number', inputmode: 'numeric', hint: t.cardNumberHint, autofocus: focus === 'cardNumber', invalid: fault.includes('cardNumber'), extra: html` maxlength="30" spellcheck="false"` })}
-<fieldset class="expiry">
-<legend>${t.expiryLegend}</legend>
-${field({ id: 'expMonth', label: t.expMonth, value: state.expMonth, autocomplete: 'cc-exp-month', inputmode: 'numeric', autofocus: focus === 'expMonth', invalid: fault.includes('expMonth'), extra: html` maxlength="2" size="2"` })}
-${field({ id: 'expYear', label: t.expYear, value: state.expYear, autocomplete: 'cc-exp-year', inputmode: 'numeric', autofocus: focus === 'expYear', invalid: fault.includes('expYear'), extra: html` maxlength="4" size="4"` })}
-</fieldset>
-${field({ id: 'cvc', label: t.cvc, autocomplete: 'cc-csc', inputmode: 'numeric', autofocus: focus === 'cvc', invalid: fault.includes('cvc'), extra: html` maxlength="4" size="4"` })}
+${cardFields(t, state, focus, fault)}
 <p class="hint" id="test-cards">${p.testCards}</p>
 ${actions(t, submit)}
 </form>

@@ -8,6 +8,7 @@ import type { HostedMessage } from '../../src/protocol/hosted-messages';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../http/context';
 import type { Services } from '../services';
+import { readCard } from './card-form';
 import { dictionaries, errorMessage, type Lang } from './i18n';
 import { hostedHref, readParams, type HostedParams } from './params';
 import { registerPaymentPages } from './payment-routes';
@@ -205,20 +206,14 @@ export function hostedRoutes(services: Services): Hono<AppEnv> {
       };
 
       if (amount === undefined || !amountChoices(params.amount).choices.includes(amount)) return again({ message: t.chooseAmount, field: 'amount' }, 400);
-      const number = (form.cardNumber ?? '').replace(/\s+/g, '');
-      if (!/^[0-9]{12,19}$/.test(number)) return again({ message: t.cardNumberInvalid, field: 'cardNumber' }, 400);
-      if (!/^[0-9]{1,2}$/.test(expMonth) || Number(expMonth) < 1 || Number(expMonth) > 12) return again({ message: t.expMonthInvalid, field: 'expMonth' }, 400);
-      if (!/^([0-9]{2}|[0-9]{4})$/.test(expYear)) return again({ message: t.expYearInvalid, field: 'expYear' }, 400);
-      const year = expYear.length === 2 ? 2000 + Number(expYear) : Number(expYear);
-      if (year < 2000 || year > 2100) return again({ message: t.expYearInvalid, field: 'expYear' }, 400);
-      const cvc = (form.cvc ?? '').trim();
-      if (!/^[0-9]{3,4}$/.test(cvc)) return again({ message: t.cvcInvalid, field: 'cvc' }, 400);
+      const card = readCard(form, expMonth, expYear);
+      if ('invalid' in card) return again({ message: t[card.message], field: card.invalid }, 400);
       const idempotencyKey = form.idempotencyKey ?? '';
       if (!IDEMPOTENCY_KEY.test(idempotencyKey)) return again({ message: t.formExpired }, 400);
 
       let balance: { balance: number; currency: string };
       try {
-        balance = await topUps.topUp(auth.customer.id, { amount, currency, card: { number, expMonth: Number(expMonth), expYear: year, cvc }, idempotencyKey });
+        balance = await topUps.topUp(auth.customer.id, { amount, currency, card, idempotencyKey });
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         if (error.code === 'unauthenticated') return signInFirst(c, params, { message: errorMessage(params.lang, error) });

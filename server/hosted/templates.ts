@@ -163,7 +163,19 @@ ${cancelledStatus(t)}`;
 // ---------------------------------------------------------------------------------------------
 // Top-up
 
-export type TopUpField = 'amount' | 'cardNumber' | 'expMonth' | 'expYear' | 'cvc';
+export type CardField = 'cardNumber' | 'expMonth' | 'expYear' | 'cvc';
+export type TopUpField = 'amount' | CardField;
+
+/** Card number, expiry and security code: the same fields on the top-up and checkout forms. The number and code are never refilled. */
+export function cardFields(t: Dictionary, state: { expMonth?: string | undefined; expYear?: string | undefined }, focus: string, fault: readonly string[]): SafeHtml {
+  return html`${field({ id: 'cardNumber', label: t.cardNumber, autocomplete: 'cc-number', inputmode: 'numeric', hint: t.cardNumberHint, autofocus: focus === 'cardNumber', invalid: fault.includes('cardNumber'), extra: html` maxlength="30" spellcheck="false"` })}
+<fieldset class="expiry">
+<legend>${t.expiryLegend}</legend>
+${field({ id: 'expMonth', label: t.expMonth, value: state.expMonth, autocomplete: 'cc-exp-month', inputmode: 'numeric', autofocus: focus === 'expMonth', invalid: fault.includes('expMonth'), extra: html` maxlength="2" size="2"` })}
+${field({ id: 'expYear', label: t.expYear, value: state.expYear, autocomplete: 'cc-exp-year', inputmode: 'numeric', autofocus: focus === 'expYear', invalid: fault.includes('expYear'), extra: html` maxlength="4" size="4"` })}
+</fieldset>
+${field({ id: 'cvc', label: t.cvc, autocomplete: 'cc-csc', inputmode: 'numeric', autofocus: focus === 'cvc', invalid: fault.includes('cvc'), extra: html` maxlength="4" size="4"` })}`;
+}
 
 export const AMOUNT_CHOICES = [500, 1000, 2000] as const;
 
@@ -209,13 +221,7 @@ ${alertBox(state.error)}
 <legend>${t.amountLegend}</legend>
 ${radios}
 </fieldset>
-${field({ id: 'cardNumber', label: t.cardNumber, autocomplete: 'cc-number', inputmode: 'numeric', hint: t.cardNumberHint, autofocus: focus === 'cardNumber', invalid: fault.includes('cardNumber'), extra: html` maxlength="30" spellcheck="false"` })}
-<fieldset class="expiry">
-<legend>${t.expiryLegend}</legend>
-${field({ id: 'expMonth', label: t.expMonth, value: state.expMonth, autocomplete: 'cc-exp-month', inputmode: 'numeric', autofocus: focus === 'expMonth', invalid: fault.includes('expMonth'), extra: html` maxlength="2" size="2"` })}
-${field({ id: 'expYear', label: t.expYear, value: state.expYear, autocomplete: 'cc-exp-year', inputmode: 'numeric', autofocus: focus === 'expYear', invalid: fault.includes('expYear'), extra: html` maxlength="4" size="4"` })}
-</fieldset>
-${field({ id: 'cvc', label: t.cvc, autocomplete: 'cc-csc', inputmode: 'numeric', autofocus: focus === 'cvc', invalid: fault.includes('cvc'), extra: html` maxlength="4" size="4"` })}
+${cardFields(t, state, focus, fault)}
 <input type="hidden" name="idempotencyKey" value="${state.idempotencyKey}">
 <p class="hint" id="test-cards">${t.testCards}</p>
 ${actions(t, t.topUpSubmit)}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { alertText, completion, unescape } from './card-flows';
 import { MERCHANT, startTestServer, type TestServer } from './harness';
 
 const PASSWORD = 'correct horse battery';
@@ -13,22 +14,6 @@ interface Page {
   /** name=value of the hosted session cookie, when one was set. */
   cookie: string | undefined;
 }
-
-const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
-const unescape = (text: string) => text.replace(/&(amp|lt|gt|quot|#39);/g, (entity) => entities[entity]!);
-
-/** The completion message a page carries for complete.js, or null when it carries none. */
-function completion(text: string): { message: any; targetOrigin: string | undefined; returnUrl: string | undefined } | null {
-  const main = /<main\b[^>]*>/.exec(text)?.[0] ?? '';
-  const message = /data-message="([^"]*)"/.exec(main)?.[1];
-  if (message === undefined) return null;
-  const targetOrigin = /data-target-origin="([^"]*)"/.exec(main)?.[1];
-  const returnUrl = /data-return-url="([^"]*)"/.exec(main)?.[1];
-  return { message: JSON.parse(unescape(message)), targetOrigin: targetOrigin && unescape(targetOrigin), returnUrl: returnUrl && unescape(returnUrl) };
-}
-
-/** The alert text of a re-rendered form. */
-const alertText = (text: string) => /<[a-z]+ [^>]*role="alert"[^>]*>([^<]*)</.exec(text)?.[1];
 
 /** The attributes of the <input> with this id. */
 const input = (text: string, id: string) => new RegExp(`<input id="${id}"[^>]*>`).exec(text)?.[0] ?? '';
