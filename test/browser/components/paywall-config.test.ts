@@ -5,7 +5,7 @@ import { KIT_VERSION, define } from '../../../src/components/define';
 import type { PaywallButtonElement } from '../../../src/components/paywall-button';
 import type { PaywallErrorEvent } from '../../../src/events';
 import { PaywallServices } from '../../../src/services/paywall-services';
-import { clearStorage, sleep, until, useMockServiceWorker, worker } from '../helpers/mock-backend';
+import { clearStorage, until, useMockServiceWorker, worker } from '../helpers/mock-backend';
 import { captureConsole, closeServices, freshServices, listen } from '../helpers/kit-fixture';
 
 // Backends of their own (msw answers any origin), so the requests show which backend an element chose.
