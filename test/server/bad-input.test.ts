@@ -10,6 +10,7 @@ import { idempotencyKey, startTestServer, type TestServer } from './harness';
 const CARD = { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' };
 const TABLES: Array<keyof Database> = [
   'customers', 'sessions', 'sign_in_failures', 'ledger_accounts', 'ledger_transactions', 'ledger_entries', 'entitlements', 'purchases', 'top_ups', 'notifications',
+  'checkouts', 'card_tokens', 'subscriptions', 'payment_intents', 'billing_charges', 'outbox_emails',
 ];
 const LIMIT = 64 * 1024;
 
@@ -41,6 +42,8 @@ describe('bad input: a 4xx with a code, nothing written, and the server keeps se
     '/v1/access': { headers: { authorization: `Bearer ${token}` }, body: { products: ['article-42', 'article-43'] } },
     '/v1/purchases': { headers: { authorization: `Bearer ${token}` }, body: { product: 'article-43', idempotencyKey: idempotencyKey() } as Record<string, unknown> },
     '/v1/top-ups': { headers: { authorization: `Bearer ${token}`, origin: server.url }, body: { amount: 1000, currency: 'EUR', card: CARD, idempotencyKey: idempotencyKey() } as Record<string, unknown> },
+    '/v1/subscriptions': { headers: { authorization: `Bearer ${token}` }, body: { plan: 'gold-monthly', method: 'card', idempotencyKey: idempotencyKey() } as Record<string, unknown> },
+    '/v1/payments': { headers: { authorization: `Bearer ${token}` }, body: { product: 'article-43', idempotencyKey: idempotencyKey() } as Record<string, unknown> },
   });
   type Path = keyof ReturnType<typeof endpoints>;
   const paths = (): Path[] => Object.keys(endpoints()) as Path[];
@@ -156,6 +159,17 @@ describe('bad input: a 4xx with a code, nothing written, and the server keeps se
         ['unknown card field', (b) => ({ ...b, card: { ...CARD, holder: 'A Reader' } }), 'holder'],
         ['unknown field', (b) => ({ ...b, wallet: 'someone-else' }), 'wallet'],
         ['month 13', (b) => ({ ...b, card: { ...CARD, expMonth: 13 } }), 'card.expMonth'],
+      ],
+      '/v1/subscriptions': [
+        ['plan as a number', (b) => ({ ...b, plan: 42 }), 'plan'],
+        ['an unknown method', (b) => ({ ...b, method: 'cash' }), 'method'],
+        ['missing idempotency key', ({ idempotencyKey: _, ...b }) => b, 'idempotencyKey'],
+        ['unknown field', (b) => ({ ...b, coupon: 'FREE' }), 'coupon'],
+      ],
+      '/v1/payments': [
+        ['product as a number', (b) => ({ ...b, product: 42 }), 'product'],
+        ['missing idempotency key', ({ idempotencyKey: _, ...b }) => b, 'idempotencyKey'],
+        ['unknown field', (b) => ({ ...b, card: CARD }), 'card'],
       ],
     };
     for (const path of paths()) {
