@@ -13,6 +13,7 @@ import { contentRoutes } from './routes/content';
 import { hostedRoutes } from './hosted/routes';
 import { demoRoutes } from './routes/demo';
 import { paymentRoutes } from './routes/payments';
+import { providerCallbackRoutes } from './routes/provider-callbacks';
 import { purchaseRoutes } from './routes/purchases';
 import { sandboxRoutes } from './routes/sandbox';
 import { subscriptionRoutes } from './routes/subscriptions';
@@ -58,6 +59,7 @@ export function createApp(services: Services) {
   app.route('/', subscriptionRoutes(services));
   app.route('/', paymentRoutes(services));
   app.route('/', sandboxRoutes(services));
+  app.route('/', providerCallbackRoutes(services));
   app.route('/', hostedRoutes(services));
   app.route('/', demoRoutes());
 

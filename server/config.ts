@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import { Currency, MinorUnits, PaymentMethod, PeriodUnit, PlanId, PositiveMinorUnits, ProductId } from '../src/protocol';
+import { CheckoutProviderName, EnvName, ProvidersConfig, type MilkipayConfig, type PaymentwallConfig, type VerotelConfig } from './providers/provider-config';
 
 const Origin = z.string().check(
   z.refine((value) => {
@@ -23,6 +24,8 @@ const CatalogProduct = z.strictObject({
   validity: z.int().check(z.positive()),
   /** HTML fragment served by GET /v1/content/:product, relative to the config file. */
   content: z.optional(z.string()),
+  /** Who takes card payments for this product; defaults to `payments.card`. */
+  provider: z.optional(CheckoutProviderName),
 });
 
 const CatalogPlan = z.strictObject({
@@ -37,6 +40,8 @@ const CatalogPlan = z.strictObject({
   trialDays: z.optional(z.int().check(z.positive(), z.lte(366))),
   /** Defaults to both; card needs a card provider (the sandbox). */
   methods: z.optional(z.array(PaymentMethod).check(z.minLength(1))),
+  /** Who bills this plan by card; defaults to `payments.card`. */
+  provider: z.optional(CheckoutProviderName),
 });
 
 const Billing = z.strictObject({
@@ -51,12 +56,20 @@ export const ConfigFile = z.strictObject({
   merchantOrigins: z.array(Origin).check(z.minLength(1)),
   startCredit: z.strictObject({ amount: MinorUnits, currency: Currency }),
   /** Name of the environment variable that holds the offer-signing secret. */
-  offerSecretEnv: z._default(z.string().check(z.regex(/^[A-Z_][A-Z0-9_]*$/)), 'PAYWALL_OFFER_SECRET'),
+  offerSecretEnv: z._default(EnvName, 'PAYWALL_OFFER_SECRET'),
+  /** Name of the environment variable that holds the key (32 bytes, base64) encrypting provider tokens at rest. */
+  encryptionKeyEnv: z._default(EnvName, 'PAYWALL_ENCRYPTION_KEY'),
+  /** Name of the environment variable that holds the merchant's key for the /v1/admin API (payouts). */
+  adminApiKeyEnv: z._default(EnvName, 'PAYWALL_ADMIN_API_KEY'),
   database: z.optional(z.strictObject({ sqlitePath: z.optional(z.string()) })),
   catalog: z.strictObject({ products: z.array(CatalogProduct), plans: z.optional(z.array(CatalogPlan)) }),
   /** The built-in sandbox card provider: test cards, the hosted bank page, the readable email outbox. */
   sandbox: z.optional(z.boolean()),
   billing: z.optional(Billing),
+  /** Real payment providers; their secrets come from the environment variables they name. */
+  providers: z.optional(ProvidersConfig),
+  /** The default provider per payment method (per product or plan: its own `provider`). */
+  payments: z.optional(z.strictObject({ card: z.optional(CheckoutProviderName) })),
 });
 export type ConfigFile = z.infer<typeof ConfigFile>;
 export type CatalogProduct = z.infer<typeof CatalogProduct>;
@@ -72,6 +85,15 @@ export interface CatalogPlan {
   products: string[];
   trialDays?: number;
   methods: PaymentMethod[];
+  /** Who bills it by card. */
+  provider: CheckoutProviderName;
+}
+
+/** A provider's settings with the secrets its config names read from the environment. */
+export interface ResolvedProviders {
+  verotel?: z.output<typeof VerotelConfig> & { signatureKey: string };
+  paymentwall?: z.output<typeof PaymentwallConfig> & { secretKey: string };
+  milkipay?: z.output<typeof MilkipayConfig> & { clientToken: string };
 }
 
 export interface ServerConfig {
@@ -81,10 +103,17 @@ export interface ServerConfig {
   merchantOrigins: string[];
   startCredit: { amount: number; currency: string };
   offerSecret: string;
-  products: Map<string, CatalogProduct & { contentPath?: string }>;
+  products: Map<string, CatalogProduct & { contentPath?: string; provider: CheckoutProviderName }>;
   plans: Map<string, CatalogPlan>;
+  providers: ResolvedProviders;
+  /** AES-256-GCM key for provider tokens stored per customer (Verotel one-click, Milkipay processor tokens); null when no provider stores any. */
+  encryptionKey: Buffer | null;
+  /** The merchant's bearer key for /v1/admin; null turns the admin API off. */
+  adminApiKey: string | null;
   /** The built-in sandbox card provider is on (the default). */
   sandbox: boolean;
+  /** Who takes card payments for items without a provider of their own (signed offers). */
+  cardProvider: CheckoutProviderName;
   billing: { retryIntervalMs: number; tickMs: number };
   sqlitePath: string;
 }
@@ -142,7 +171,17 @@ export function resolveConfig(
     throw new ConfigError(`Invalid config ${source}: field "${field}": ${message}`);
   }
   const file = parsed.data;
-  const products = new Map<string, CatalogProduct & { contentPath?: string }>();
+  const sandbox = file.sandbox ?? true;
+  const providers = resolveProviders(file.providers, env, source);
+  const defaultCardProvider = file.payments?.card ?? 'sandbox';
+  const checkProvider = (name: CheckoutProviderName, field: string) => {
+    if (name === 'sandbox' ? !sandbox : !providers[name]) {
+      throw new ConfigError(`Invalid config ${source}: field "${field}": ${name === 'sandbox' ? 'the sandbox is off ("sandbox": false)' : `provider "${name}" is not configured under "providers"`}`);
+    }
+    return name;
+  };
+  if (file.payments?.card) checkProvider(file.payments.card, 'payments.card');
+  const products = new Map<string, CatalogProduct & { contentPath?: string; provider: CheckoutProviderName }>();
   file.catalog.products.forEach((product, index) => {
     if (products.has(product.id)) throw new ConfigError(`Invalid config ${source}: field "catalog.products.${index}.id": duplicate product id "${product.id}"`);
     if (product.currency !== file.startCredit.currency) {
@@ -152,18 +191,25 @@ export function resolveConfig(
     if (contentPath && !existsSync(contentPath)) {
       throw new ConfigError(`Invalid config ${source}: field "catalog.products.${index}.content": file not found: ${contentPath}`);
     }
-    products.set(product.id, contentPath ? { ...product, contentPath } : product);
+    const provider = product.provider ? checkProvider(product.provider, `catalog.products.${index}.provider`) : defaultCardProvider;
+    products.set(product.id, { ...product, provider, ...(contentPath ? { contentPath } : {}) });
   });
   const plans = new Map<string, CatalogPlan>();
   (file.catalog.plans ?? []).forEach((plan, index) => {
     const at = (field: string) => `Invalid config ${source}: field "catalog.plans.${index}.${field}"`;
     if (plans.has(plan.id)) throw new ConfigError(`${at('id')}: duplicate plan id "${plan.id}"`);
+    if (plan.trialDays && (plan.provider ?? defaultCardProvider) !== 'sandbox' && (plan.methods ?? ['card']).includes('card')) {
+      throw new ConfigError(`${at('trialDays')}: trials are run by the billing clock, so a plan billed by a provider cannot have one`);
+    }
     if (plan.currency !== file.startCredit.currency) throw new ConfigError(`${at('currency')}: wallets hold ${file.startCredit.currency}, so plans must be priced in it`);
     plan.products.forEach((product, i) => {
       if (!products.has(product)) throw new ConfigError(`${at(`products.${i}`)}: there is no product "${product}" in catalog.products`);
     });
-    const { trialDays, methods, periodLength, ...rest } = plan;
-    plans.set(plan.id, { ...rest, products: [...new Set(plan.products)], periodLength: periodLength ?? 1, methods: [...new Set<PaymentMethod>(methods ?? ['wallet', 'card'])], ...(trialDays ? { trialDays } : {}) });
+    const { trialDays, methods, periodLength, provider, ...rest } = plan;
+    plans.set(plan.id, {
+      ...rest, products: [...new Set(plan.products)], periodLength: periodLength ?? 1, methods: [...new Set<PaymentMethod>(methods ?? ['wallet', 'card'])], ...(trialDays ? { trialDays } : {}),
+      provider: provider ? checkProvider(provider, `catalog.plans.${index}.provider`) : defaultCardProvider,
+    });
   });
   const publicBaseUrl = (file.publicBaseUrl ?? listenUrl).replace(/\/$/, '');
   return {
@@ -171,10 +217,14 @@ export function resolveConfig(
     ownOrigin: new URL(publicBaseUrl).origin,
     merchantOrigins: [...new Set(file.merchantOrigins)],
     startCredit: file.startCredit,
-    offerSecret: resolveOfferSecret(file.offerSecretEnv, env, dataDir, source),
+    offerSecret: resolveDevelopmentSecret({ name: file.offerSecretEnv, field: 'offerSecretEnv', file: 'offer-secret', env, dataDir, source }),
     products,
     plans,
-    sandbox: file.sandbox ?? true,
+    providers,
+    encryptionKey: resolveEncryptionKey(file.encryptionKeyEnv, env, dataDir, source, Boolean(providers.verotel || providers.milkipay)),
+    adminApiKey: resolveAdminKey(file.adminApiKeyEnv, env, source),
+    sandbox,
+    cardProvider: defaultCardProvider,
     billing: {
       retryIntervalMs: Math.round((file.billing?.retryIntervalHours ?? 24) * 3_600_000),
       tickMs: Math.round((file.billing?.tickSeconds ?? 60) * 1000),
@@ -187,19 +237,55 @@ export function resolveConfig(
  * The secret comes from the environment. Outside production a missing one is generated once
  * into the data folder, so a fresh clone starts and `npm run sign-offer` signs with the same key.
  */
-function resolveOfferSecret(name: string, env: NodeJS.ProcessEnv, dataDir: string, source: string): string {
+function resolveDevelopmentSecret({ name, field, file: fileName, env, dataDir, source, generate = () => randomBytes(32).toString('base64url') }: {
+  name: string; field: string; file: string; env: NodeJS.ProcessEnv; dataDir: string; source: string; generate?: () => string;
+}): string {
   const fromEnv = env[name];
   if (fromEnv !== undefined) {
-    if (fromEnv.length < 32) throw new ConfigError(`Invalid config ${source}: field "offerSecretEnv": ${name} must hold at least 32 characters`);
+    if (fromEnv.length < 32) throw new ConfigError(`Invalid config ${source}: field "${field}": ${name} must hold at least 32 characters`);
     return fromEnv;
   }
   if (env.NODE_ENV === 'production') {
-    throw new ConfigError(`Invalid config ${source}: field "offerSecretEnv": environment variable ${name} is not set`);
+    throw new ConfigError(`Invalid config ${source}: field "${field}": environment variable ${name} is not set`);
   }
-  const file = resolve(dataDir, 'offer-secret');
+  const file = resolve(dataDir, fileName);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dirname(file), { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
+  const secret = generate();
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+function resolveEncryptionKey(name: string, env: NodeJS.ProcessEnv, dataDir: string, source: string, needed: boolean): Buffer | null {
+  if (!needed && env[name] === undefined && env.NODE_ENV === 'production') return null;
+  const encoded = resolveDevelopmentSecret({ name, field: 'encryptionKeyEnv', file: 'encryption-key', env, dataDir, source, generate: () => randomBytes(32).toString('base64') });
+  const key = Buffer.from(encoded, 'base64');
+  if (key.length !== 32) throw new ConfigError(`Invalid config ${source}: field "encryptionKeyEnv": ${name} must be 32 bytes in base64 (openssl rand -base64 32)`);
+  return key;
+}
+
+function resolveAdminKey(name: string, env: NodeJS.ProcessEnv, source: string): string | null {
+  const key = env[name];
+  if (key === undefined) return null;
+  if (key.length < 32) throw new ConfigError(`Invalid config ${source}: field "adminApiKeyEnv": ${name} must hold at least 32 characters`);
+  return key;
+}
+
+/** A provider is on when its section is present; each secret it names must then be set. */
+function resolveProviders(file: z.output<typeof ProvidersConfig> | undefined, env: NodeJS.ProcessEnv, source: string): ResolvedProviders {
+  const secret = (provider: string, field: string, name: string) => {
+    const value = env[name];
+    if (!value) throw new ConfigError(`Invalid config ${source}: field "providers.${provider}.${field}": environment variable ${name} is not set`);
+    return value;
+  };
+  const resolved: ResolvedProviders = {};
+  if (file?.verotel) resolved.verotel = { ...file.verotel, signatureKey: secret('verotel', 'signatureKeyEnv', file.verotel.signatureKeyEnv) };
+  if (file?.paymentwall) resolved.paymentwall = { ...file.paymentwall, secretKey: secret('paymentwall', 'secretKeyEnv', file.paymentwall.secretKeyEnv) };
+  if (file?.milkipay) resolved.milkipay = { ...file.milkipay, clientToken: secret('milkipay', 'clientTokenEnv', file.milkipay.clientTokenEnv) };
+  return resolved;
+}
+
+/** Whether card payments can be taken by `provider`: the sandbox only while it is on; a configured provider always. */
+export function cardProviderAvailable(config: Pick<ServerConfig, 'sandbox' | 'providers'>, provider: CheckoutProviderName): boolean {
+  return provider === 'sandbox' ? config.sandbox : config.providers[provider] !== undefined;
 }

@@ -17,6 +17,10 @@ import { SubscriptionLifecycle } from './domain/subscription-lifecycle';
 import { SubscriptionService } from './domain/subscriptions';
 import type { NotificationBus } from './notifications/notification-bus';
 import { NotificationStore } from './notifications/notification-store';
+import { createPaymentProviders, type PaymentProviders } from './providers/payment-providers';
+import { ProviderEventProcessor } from './providers/provider-event-processor';
+import { ProviderTokens } from './providers/provider-tokens';
+import { SecretBox } from './providers/secret-box';
 
 /** Everything a route or page needs, built once per server from its config, database and clock. */
 export interface Services {
@@ -39,6 +43,9 @@ export interface Services {
   subscriptions: SubscriptionService;
   cardPayments: CardPaymentService;
   billing: BillingClock;
+  providerTokens: ProviderTokens;
+  providerEvents: ProviderEventProcessor;
+  providers: PaymentProviders;
 }
 
 export function createServices(deps: { config: ServerConfig; clock: Clock; database: DatabaseHandle; logger: Logger; bus: NotificationBus }): Services {
@@ -53,6 +60,8 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
   const purchases = new PurchaseService(database, config, clock, ledger, entitlements, notifications, urls);
   const lifecycle = new SubscriptionLifecycle(database.dialect, ledger, entitlements, outbox, links);
   const cardPayments = new CardPaymentService(database, config, clock, lifecycle, entitlements, notifications, purchases, urls, links);
+  const providerTokens = new ProviderTokens(config.encryptionKey && new SecretBox(config.encryptionKey));
+  const providerEvents = new ProviderEventProcessor(database, config, clock, ledger, entitlements, lifecycle, notifications, providerTokens);
   return {
     ...deps,
     ledger,
@@ -69,5 +78,8 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
     subscriptions: new SubscriptionService(database, config, clock, lifecycle, ledger, notifications, urls, links),
     cardPayments,
     billing: new BillingClock(database, config, clock, lifecycle, cardPayments, notifications, urls, links, deps.logger),
+    providerTokens,
+    providerEvents,
+    providers: createPaymentProviders({ config, clock, logger: deps.logger, database, tokens: providerTokens, processor: providerEvents }),
   };
 }

@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { CardInput, PaymentIntent, PaymentRequest, PaymentResponse } from '../../src/protocol';
 import type { Clock } from '../clock';
-import type { CatalogPlan, ServerConfig } from '../config';
+import { cardProviderAvailable, type CatalogPlan, type ServerConfig } from '../config';
 import { ApiError } from '../errors';
 import type { NotificationStore, PendingNotification } from '../notifications/notification-store';
 import type { DatabaseHandle } from '../store/connect';
@@ -72,7 +72,8 @@ export class CardPaymentService {
     if ((request.price !== undefined && request.price !== item.price) || (request.currency !== undefined && request.currency !== item.currency)) {
       throw new ApiError(409, 'price_mismatch', `The price shown on the page is out of date: the price is ${item.price} ${item.currency} (minor units). Nothing was charged.`);
     }
-    if (!this.config.sandbox) throw new ApiError(400, 'payment_method_unavailable', 'Card payments are not available on this backend.');
+    const provider = this.config.products.get(item.product)?.provider ?? this.config.cardProvider;
+    if (!cardProviderAvailable(this.config, provider)) throw new ApiError(400, 'payment_method_unavailable', 'Card payments are not available on this backend.');
     if (item.price <= 0) throw new ApiError(400, 'payment_method_not_allowed', 'This item is free: get it with POST /v1/purchases.');
     let returnUrl: string | null = null;
     if (request.returnUrl !== undefined) {
@@ -95,7 +96,7 @@ export class CardPaymentService {
         id: newId('chk'), customer_id: customerId, idempotency_key: request.idempotencyKey, request_hash: requestHash, kind: 'payment', method: 'card',
         plan: null, product: item.product, title: item.title, price: item.price, currency: item.currency, validity: item.validity,
         origin: this.urls.isMerchantOrigin(origin) ? origin : null, return_url: returnUrl, status: 'open', subscription_id: null, payment_intent_id: null,
-        expires_at: now.getTime() + CHECKOUT_LIFETIME_MS, created_at: now.getTime(), completed_at: null,
+        expires_at: now.getTime() + CHECKOUT_LIFETIME_MS, created_at: now.getTime(), completed_at: null, provider,
       };
       await trx.insertInto('checkouts').values(checkout).execute();
       return this.#checkoutRequired(checkout);

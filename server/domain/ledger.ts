@@ -6,7 +6,7 @@ import type { Database, LedgerTransactionsTable } from '../store/schema';
 type Trx = Kysely<Database>;
 
 /** System accounts on the other side of wallet movements; they may go negative. */
-export type SystemAccount = 'start_credit' | 'card_clearing' | 'revenue';
+export type SystemAccount = 'start_credit' | 'card_clearing' | 'provider_clearing' | 'revenue';
 
 const systemAccountId = (purpose: SystemAccount, currency: string) => `system:${purpose}:${currency}`;
 const walletId = (customerId: string, currency: string) => `wallet:${customerId}:${currency}`;

@@ -65,7 +65,7 @@ export class SubscriptionLifecycle {
     }
   }
 
-  async insert(trx: Trx, input: { customerId: string; plan: CatalogPlan; method: 'wallet' | 'card'; cardTokenId: string | null; now: Date }): Promise<SubscriptionRow> {
+  async insert(trx: Trx, input: { customerId: string; plan: CatalogPlan; method: 'wallet' | 'card'; cardTokenId: string | null; now: Date; provider?: { name: string; subscriptionId: string } }): Promise<SubscriptionRow> {
     const { plan, now } = input;
     const at = now.getTime();
     const trialEnd = plan.trialDays ? addDays(at, plan.trialDays) : null;
@@ -77,6 +77,7 @@ export class SubscriptionLifecycle {
       period_length: plan.periodLength, period_unit: plan.periodUnit, products: JSON.stringify(plan.products),
       anchor_at: trialEnd, current_period: 0, trial_end: trialEnd, access_until: trialEnd,
       cancel_at_period_end: 0, canceled_at: null, ended_at: null, incomplete_expires_at: null, created_at: at, updated_at: at,
+      provider: input.provider?.name ?? null, provider_subscription_id: input.provider?.subscriptionId ?? null,
     };
     await trx.insertInto('subscriptions').values(row).execute();
     return row;
@@ -107,8 +108,9 @@ export class SubscriptionLifecycle {
     return { sub: updated, pending: [this.#success(updated, { periodEndAt: end, amount: Number(sub.price), paymentIntent, renewal }), ...pending] };
   }
 
-  /** Inserts the charge of (period, attempt) unless it exists: the unique key makes it once. */
+  /** Inserts the charge of (period, attempt) unless it exists: the unique key makes it once. A provider bills its own subscriptions. */
   async schedule(trx: Trx, sub: SubscriptionRow, period: number, attempt: number, dueAt: number, now: Date): Promise<void> {
+    if (sub.provider !== null) return;
     await trx.insertInto('billing_charges').values({
       id: newId('ch'), subscription_id: sub.id, period, attempt, status: 'scheduled', due_at: dueAt, amount: Number(sub.price), currency: sub.currency,
       lease_owner: null, lease_until: null, payment_intent_id: null, transaction_id: null, failure_code: null, failure_message: null, created_at: now.getTime(), processed_at: null,

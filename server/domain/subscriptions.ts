@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { CreateSubscriptionRequest, CreateSubscriptionResponse, Subscription } from '../../src/protocol';
 import type { Clock } from '../clock';
-import type { ServerConfig } from '../config';
+import { cardProviderAvailable, type ServerConfig } from '../config';
 import { ApiError } from '../errors';
 import type { NotificationStore, PendingNotification } from '../notifications/notification-store';
 import type { DatabaseHandle } from '../store/connect';
@@ -42,7 +42,7 @@ export class SubscriptionService {
     if (!plan) throw new ApiError(404, 'unknown_plan', `There is no plan "${request.plan}" in the catalog.`);
     if (!customerId) throw new ApiError(401, 'sign_in_required', 'Sign in to subscribe.', { signInUrl: this.urls.page('sign-in', origin) });
     if (!plan.methods.includes(request.method)) throw new ApiError(400, 'payment_method_not_allowed', `The plan "${plan.id}" cannot be paid by ${request.method}; use ${plan.methods.join(' or ')}.`);
-    if (request.method === 'card' && !this.config.sandbox) throw new ApiError(400, 'payment_method_unavailable', 'Card payments are not available on this backend.');
+    if (request.method === 'card' && !cardProviderAvailable(this.config, plan.provider)) throw new ApiError(400, 'payment_method_unavailable', 'Card payments are not available on this backend.');
     const returnUrl = this.#returnUrl(request.returnUrl);
     const requestHash = sha256(JSON.stringify(['subscription', request.plan, request.method, returnUrl]));
     const now = this.clock.now();
@@ -62,7 +62,7 @@ export class SubscriptionService {
         id: newId('chk'), customer_id: customerId, idempotency_key: request.idempotencyKey, request_hash: requestHash, kind: 'subscription', method: request.method,
         plan: plan.id, product: null, title: plan.title, price: plan.price, currency: plan.currency, validity: null,
         origin: this.urls.isMerchantOrigin(origin) ? origin : null, return_url: returnUrl, status: 'open', subscription_id: null, payment_intent_id: null,
-        expires_at: now.getTime() + CHECKOUT_LIFETIME_MS, created_at: now.getTime(), completed_at: null,
+        expires_at: now.getTime() + CHECKOUT_LIFETIME_MS, created_at: now.getTime(), completed_at: null, provider: request.method === 'card' ? plan.provider : 'wallet',
       };
       if (request.method === 'card') {
         await trx.insertInto('checkouts').values(checkout).execute();

@@ -39,6 +39,10 @@ export interface PaymentDictionary {
   renewalDone: (plan: string, until: string) => string;
   renewalNotAuthenticated: string;
   authenticationExpired: string;
+
+  providerWaitingTitle: string;
+  providerWaiting: string;
+  providerDeclined: string;
 }
 
 const UNITS_EN: Record<PeriodUnit, [string, string]> = { day: ['day', 'days'], week: ['week', 'weeks'], month: ['month', 'months'], year: ['year', 'years'] };
@@ -81,6 +85,9 @@ const en: PaymentDictionary = {
   renewalDone: (plan, until) => `Thank you: the payment is made and your subscription to ${plan} runs until ${until}.`,
   renewalNotAuthenticated: 'The payment was not confirmed. We will ask again at the next attempt; without a payment the subscription stops.',
   authenticationExpired: 'This confirmation link has expired. Nothing was charged.',
+  providerWaitingTitle: 'Confirming your payment',
+  providerWaiting: 'The payment provider is confirming your payment. This page updates by itself; the content opens as soon as the payment is confirmed.',
+  providerDeclined: 'The payment was not completed. Nothing was charged. You can try again.',
 };
 
 const de: PaymentDictionary = {
@@ -120,6 +127,9 @@ const de: PaymentDictionary = {
   renewalDone: (plan, until) => `Vielen Dank: Die Zahlung ist erfolgt, Ihr Abonnement von ${plan} läuft bis ${until}.`,
   renewalNotAuthenticated: 'Die Zahlung wurde nicht bestätigt. Wir fragen beim nächsten Versuch erneut; ohne Zahlung endet das Abonnement.',
   authenticationExpired: 'Dieser Bestätigungslink ist abgelaufen. Es wurde nichts abgebucht.',
+  providerWaitingTitle: 'Zahlung wird bestätigt',
+  providerWaiting: 'Der Zahlungsanbieter bestätigt Ihre Zahlung. Diese Seite aktualisiert sich selbst; der Inhalt öffnet sich, sobald die Zahlung bestätigt ist.',
+  providerDeclined: 'Die Zahlung wurde nicht abgeschlossen. Es wurde nichts abgebucht. Sie können es erneut versuchen.',
 };
 
 function plural(n: number, one: string, many: string): string {

@@ -10,6 +10,10 @@ import { dictionaries, errorMessage, isLang, langFromAcceptLanguage, type Lang }
 import type { HostedParams } from './params';
 import { formatDate, paymentDictionaries, type PaymentDictionary } from './payment-i18n';
 import { readCard } from './card-form';
+import type { CatalogPlan } from '../config';
+import { CallbackRejected } from '../providers/payment-provider';
+import { ProviderEventRejected } from '../providers/provider-event-processor';
+import { readCallback } from '../providers/read-callback';
 import { bankPage, checkoutPage, noticePage } from './payment-templates';
 import { completePage, errorPage, type CardField, type FormError } from './templates';
 
@@ -30,7 +34,7 @@ const PROBLEMS: Record<CheckoutProblem['reason'], keyof PaymentDictionary> = {
  * the checkout was created, never from the page's query string.
  */
 export function registerPaymentPages(app: Hono<AppEnv>, services: Services, readForm: (c: Context<AppEnv>) => Promise<Form>): void {
-  const { cardPayments, config, clock, links } = services;
+  const { cardPayments, config, clock, links, providers, providerEvents, database } = services;
 
   const langOf = (c: Context<AppEnv>): Lang => {
     const lang = c.req.query('lang');
@@ -91,11 +95,21 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
     }
   };
 
+  /** A checkout taken by a payment provider: the window goes on to the provider's hosted page. */
+  const toProvider = async (c: Context<AppEnv>, lang: Lang, checkout: CheckoutRow, plan: CatalogPlan | null) => {
+    const provider = providers.get(checkout.provider);
+    if (!provider) return c.html(errorPage(lang, paymentDictionaries[lang].planUnavailable), 410);
+    const customer = await database.db.selectFrom('customers').select(['id', 'email']).where('id', '=', checkout.customer_id).executeTakeFirstOrThrow();
+    const back = (result: 'success' | 'decline') => new URL(`/hosted/providers/${provider.name}/return?${new URLSearchParams({ checkout: checkout.id, result, lang })}`, config.publicBaseUrl).href;
+    return c.redirect(await provider.startCheckout({ checkout, plan, customer, successUrl: back('success'), declineUrl: back('decline'), lang }), 303);
+  };
+
   app.get('/hosted/checkout', async (c) => {
     const lang = langOf(c);
     try {
       const found = await cardPayments.checkout(c.req.query('checkout') ?? '');
-      return 'outcome' in found ? renderOutcome(c, lang, found.checkout, found.outcome) : renderForm(c, lang, found.view.checkout);
+      if ('outcome' in found) return renderOutcome(c, lang, found.checkout, found.outcome);
+      return found.view.checkout.provider === 'sandbox' ? renderForm(c, lang, found.view.checkout) : toProvider(c, lang, found.view.checkout, found.view.plan);
     } catch (error) {
       if (error instanceof CheckoutProblem) return problemPage(c, lang, error);
       throw error;
@@ -110,6 +124,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
       const found = await cardPayments.checkout(id);
       if ('outcome' in found) return renderOutcome(c, lang, found.checkout, found.outcome);
       const checkout = found.view.checkout;
+      if (checkout.provider !== 'sandbox') return toProvider(c, lang, checkout, found.view.plan);
       const form = await readForm(c);
       const expMonth = (form.expMonth ?? '').trim().slice(0, 4);
       const expYear = (form.expYear ?? '').trim().slice(0, 6);
@@ -125,6 +140,41 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
         return again({ message: errorMessage(lang, error), field: 'cardNumber' }, error.status);
       }
       return renderOutcome(c, lang, result.checkout, result.outcome);
+    } catch (error) {
+      if (error instanceof CheckoutProblem) return problemPage(c, lang, error);
+      throw error;
+    }
+  });
+
+  /**
+   * Where a provider sends the reader back. A signed return (Verotel) is applied like its
+   * postback, whichever comes first; then the page reports what the checkout led to. Until the
+   * provider has confirmed the payment it waits, refreshing itself, so nothing is shown as paid early.
+   */
+  app.get('/hosted/providers/:provider/return', async (c) => {
+    const lang = langOf(c);
+    const p = paymentDictionaries[lang];
+    const provider = providers.get(c.req.param('provider'));
+    const checkoutId = c.req.query('checkout') ?? '';
+    if (!provider) return c.html(errorPage(lang, p.linkInvalid), 404);
+    try {
+      const found = await cardPayments.checkout(checkoutId);
+      if (('outcome' in found ? found.checkout : found.view.checkout).provider !== provider.name) return c.html(errorPage(lang, p.linkInvalid), 404);
+      if (c.req.query('result') !== 'decline') {
+        const events = await provider.handleReturn?.(await readCallback(c)).catch((error) => {
+          if (error instanceof CallbackRejected) return null;
+          throw error;
+        });
+        if (events?.length) await providerEvents.apply(provider.name, events).catch((error) => {
+          if (!(error instanceof ProviderEventRejected)) throw error;
+        });
+      }
+      const now = await cardPayments.checkout(checkoutId);
+      if ('outcome' in now) return renderOutcome(c, lang, now.checkout, now.outcome);
+      if (c.req.query('result') === 'decline') {
+        return c.html(completePage(paramsOf(lang, now.view.checkout), message({ type: 'payment-failed', code: 'payment_declined', message: p.providerDeclined }), p.providerDeclined));
+      }
+      return c.html(noticePage(lang, p.providerWaitingTitle, p.providerWaiting, 'status', 2));
     } catch (error) {
       if (error instanceof CheckoutProblem) return problemPage(c, lang, error);
       throw error;

@@ -62,12 +62,13 @@ ${input.error ? alertBox({ message: input.error }) : ''}
 }
 
 /** A page that only informs (no form, no script, nothing sent anywhere). */
-export function noticePage(lang: Lang, title: string, message: string, status: 'status' | 'alert' = 'status'): string {
+/** `refreshSeconds` reloads the page (a meta refresh: the CSP allows no inline script) while it waits for something. */
+export function noticePage(lang: Lang, title: string, message: string, status: 'status' | 'alert' = 'status', refreshSeconds?: number): string {
   const t = dictionaries[lang];
   const body = html`<h1>${title}</h1>
 <p class="${status === 'alert' ? 'alert' : 'status'}" role="${status}">${message}</p>
 <p>${t.closeWindow}</p>`;
-  return layout({ params: { lang }, title, page: null, body, script: false });
+  return layout({ params: { lang }, title, page: null, body, script: false, ...(refreshSeconds ? { refreshSeconds } : {}) });
 }
 
 export { formatDate };

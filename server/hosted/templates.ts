@@ -41,9 +41,10 @@ export interface LayoutOptions {
   /** Attributes for <main>, e.g. the completion message. */
   mainAttrs?: SafeHtml;
   script?: boolean;
+  refreshSeconds?: number;
 }
 
-export function layout({ params, title, page, linkParams = params, languageHref, body, mainAttrs, script = true }: LayoutOptions): string {
+export function layout({ params, title, page, linkParams = params, languageHref, body, mainAttrs, script = true, refreshSeconds }: LayoutOptions): string {
   const t = dictionaries[params.lang];
   const other: Lang = params.lang === 'en' ? 'de' : 'en';
   return `<!doctype html>\n${html`<html lang="${params.lang}">
@@ -51,6 +52,7 @@ export function layout({ params, title, page, linkParams = params, languageHref,
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
+${refreshSeconds ? html`<meta http-equiv="refresh" content="${String(refreshSeconds)}">` : ''}
 <link rel="stylesheet" href="${CSS_PATH}">
 ${script ? html`<script src="${SCRIPT_PATH}" defer></script>` : ''}
 </head>

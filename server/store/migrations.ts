@@ -219,5 +219,59 @@ export function migrationsFor(dialect: Dialect): MigrationProvider {
       await db.schema.createIndex('outbox_emails_customer').on('outbox_emails').columns(['customer_id', 'id']).execute();
     },
   };
-  return { getMigrations: async () => ({ '0001_initial': initial, '0002_subscriptions': subscriptions }) };
+  const providers: Migration = {
+    async up(db: Kysely<any>) {
+      const id = (c: any) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
+      await db.schema.alterTable('checkouts').addColumn('provider', 'text', (c) => c.notNull().defaultTo('sandbox')).execute();
+      await db.schema.alterTable('subscriptions').addColumn('provider', 'text').execute();
+      await db.schema.alterTable('subscriptions').addColumn('provider_subscription_id', 'text').execute();
+      await db.schema.createTable('provider_callbacks')
+        .addColumn('id', serialId, id)
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('query', 'text', (c) => c.notNull())
+        .addColumn('body', 'text')
+        .addColumn('remote_address', 'text')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .execute();
+      await db.schema.createIndex('provider_callbacks_received').on('provider_callbacks').columns(['provider', 'received_at']).execute();
+      await db.schema.createTable('provider_events')
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('sale_id', 'text', (c) => c.notNull())
+        .addColumn('processed_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('provider_events_pk', ['provider', 'event_id'])
+        .execute();
+      await db.schema.createTable('provider_sales')
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('sale_id', 'text', (c) => c.notNull())
+        .addColumn('checkout_id', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('product', 'text')
+        .addColumn('subscription_id', 'text', (c) => c.references('subscriptions.id'))
+        .addColumn('amount', money, (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('provider_sales_pk', ['provider', 'sale_id'])
+        .execute();
+      // One sale per checkout: a checkout paid twice at the provider still grants once.
+      await db.schema.createIndex('provider_sales_checkout').on('provider_sales').column('checkout_id').unique().execute();
+      await db.schema.createTable('customer_provider_tokens')
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('sealed', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('customer_provider_tokens_pk', ['customer_id', 'provider', 'kind'])
+        .execute();
+    },
+  };
+  return { getMigrations: async () => ({ '0001_initial': initial, '0002_subscriptions': subscriptions, '0003_providers': providers }) };
 }

@@ -33,7 +33,7 @@ export interface LedgerAccountsTable {
 
 export interface LedgerTransactionsTable {
   id: Generated<number>;
-  kind: 'start_credit' | 'top_up' | 'purchase' | 'refund' | 'subscription' | 'card_payment';
+  kind: 'start_credit' | 'top_up' | 'purchase' | 'refund' | 'subscription' | 'card_payment' | 'provider_payment' | 'provider_refund' | 'chargeback';
   customer_id: string;
   reference: string | null;
   created_at: number;
@@ -116,6 +116,8 @@ export interface CheckoutsTable {
   expires_at: number;
   created_at: number;
   completed_at: number | null;
+  /** Who takes the card: the sandbox's own page, or a payment provider's hosted page. */
+  provider: string;
 }
 
 /**
@@ -163,6 +165,10 @@ export interface SubscriptionsTable {
   incomplete_expires_at: number | null;
   created_at: number;
   updated_at: number;
+  /** The provider that bills it (null: the billing clock charges the wallet or the sandbox card). */
+  provider: string | null;
+  /** The provider's id of the subscription (Verotel saleID, Paymentwall ref). */
+  provider_subscription_id: string | null;
 }
 
 /** A card payment, with its 3-D Secure state. */
@@ -228,6 +234,55 @@ export interface OutboxEmailsTable {
   created_at: number;
 }
 
+/** Every callback a provider sent, as received, for audit; whether it was verified and what it did. */
+export interface ProviderCallbacksTable {
+  id: Generated<number>;
+  provider: string;
+  received_at: number;
+  method: string;
+  /** The query string (GET callbacks) and the raw body (POST), unparsed. */
+  query: string;
+  body: string | null;
+  remote_address: string | null;
+  outcome: 'applied' | 'duplicate' | 'rejected' | 'ignored';
+  detail: string | null;
+}
+
+/** A normalized provider event, once: the key is the provider's own id for it, so a replay changes nothing. */
+export interface ProviderEventsTable {
+  provider: string;
+  event_id: string;
+  type: string;
+  sale_id: string;
+  processed_at: number;
+}
+
+/** A sale at a provider (a one-off purchase or a subscription) and what it paid for here. */
+export interface ProviderSalesTable {
+  provider: string;
+  sale_id: string;
+  checkout_id: string;
+  customer_id: string;
+  kind: 'payment' | 'subscription';
+  product: string | null;
+  subscription_id: string | null;
+  amount: number;
+  currency: string;
+  status: 'paid' | 'refunded' | 'charged_back';
+  created_at: number;
+  updated_at: number;
+}
+
+/** A token a provider gave us for a customer (Verotel one-click, Milkipay processor token), sealed with SecretBox. */
+export interface CustomerProviderTokensTable {
+  customer_id: string;
+  provider: string;
+  kind: string;
+  sealed: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   sessions: SessionsTable;
@@ -245,4 +300,8 @@ export interface Database {
   payment_intents: PaymentIntentsTable;
   billing_charges: BillingChargesTable;
   outbox_emails: OutboxEmailsTable;
+  provider_callbacks: ProviderCallbacksTable;
+  provider_events: ProviderEventsTable;
+  provider_sales: ProviderSalesTable;
+  customer_provider_tokens: CustomerProviderTokensTable;
 }

@@ -1,0 +1,93 @@
+import type { CatalogPlan } from '../config';
+import type { CheckoutRow } from '../domain/card-payments';
+import type { SubscriptionRow } from '../domain/subscription-lifecycle';
+import type { Lang } from '../hosted/i18n';
+import type { ExternalProviderName } from './provider-names';
+
+/** Everything a provider needs to send the reader to its hosted page for one checkout. */
+export interface CheckoutStart {
+  checkout: CheckoutRow;
+  /** The plan of a subscription checkout. */
+  plan: CatalogPlan | null;
+  customer: { id: string; email: string };
+  /** Backend pages the provider returns the reader to; they report to the opener and close. */
+  successUrl: string;
+  declineUrl: string;
+  lang: Lang;
+}
+
+/** A provider's server-to-server callback (postback, pingback) or a signed return to one of our pages, as received. */
+export interface ProviderCallback {
+  method: string;
+  url: URL;
+  /** Decoded query parameters, in the order received (a repeated name keeps its last value). */
+  params: Map<string, string>;
+  body: string | null;
+  headers: Headers;
+  /** The peer address of the connection (never a header). */
+  remoteAddress: string | null;
+}
+
+/**
+ * What happened at a provider, in our terms. `eventId` is the provider's own identity of the
+ * event (the key that makes a replay change nothing); `saleId` names the sale (Verotel saleID,
+ * Paymentwall ref of the first payment) that ties later events to what was bought.
+ */
+export type ProviderEvent =
+  | { kind: 'paid'; eventId: string; saleId: string; checkoutId: string; amount: number; currency: string; oneClickToken?: string }
+  | { kind: 'subscription.renewed'; eventId: string; saleId: string; amount: number; currency: string }
+  | { kind: 'refunded' | 'charged_back'; eventId: string; saleId: string; reason: string }
+  | { kind: 'subscription.canceled' | 'subscription.uncanceled' | 'subscription.expired' | 'subscription.failed'; eventId: string; saleId: string; reason: string };
+
+/** A verified callback: the events to apply, and the answer the provider expects once they are applied. */
+export interface CallbackVerdict {
+  events: ProviderEvent[];
+  reply: ProviderReply;
+}
+
+export interface ProviderReply {
+  status: 200 | 400 | 403 | 500;
+  body: string;
+}
+
+/** A callback that failed verification (signature, address, required parameters): nothing is applied. */
+export class CallbackRejected extends Error {
+  constructor(readonly reply: ProviderReply, readonly detail: string) {
+    super(detail);
+    this.name = 'CallbackRejected';
+  }
+}
+
+/** A sale's state as the provider reports it when asked (Verotel /salestatus, Paymentwall payment status). */
+export interface SaleStatus {
+  saleId: string;
+  state: 'approved' | 'pending' | 'declined' | 'refunded' | 'unknown';
+  amount?: number;
+  currency?: string;
+}
+
+/** What cancelling a subscription at the provider led to. */
+export type ProviderCancellation =
+  | { kind: 'canceled' }
+  /** The provider lets only the buyer cancel, on its own page. */
+  | { kind: 'redirect'; url: string };
+
+/**
+ * One interface for every external payment provider. The adapters only speak the provider's
+ * protocol; what a payment means here (ledger, entitlements, subscriptions, notifications) is
+ * decided once, in ProviderEventProcessor, for all of them.
+ */
+export interface PaymentProvider {
+  readonly name: ExternalProviderName;
+  /** The answer to a verified callback whose events could not be applied (unknown sale, wrong amount): the provider retries or refunds. */
+  readonly errorReply: ProviderReply;
+  /** The URL of the provider's hosted page for this checkout, opened in the hosted window. */
+  startCheckout(start: CheckoutStart): Promise<string>;
+  /** Verifies a server-to-server callback and says what it means; throws CallbackRejected when it cannot be trusted. */
+  handleCallback(callback: ProviderCallback): Promise<CallbackVerdict>;
+  /** Verifies the reader's return to our success page, when the provider signs it; null when it carries nothing to apply. */
+  handleReturn?(callback: ProviderCallback): Promise<ProviderEvent[] | null>;
+  /** Asks the provider for the state of a sale. */
+  saleStatus(saleId: string): Promise<SaleStatus>;
+  cancelSubscription(subscription: SubscriptionRow): Promise<ProviderCancellation>;
+}

@@ -1,0 +1,36 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import type { ServerConfig } from '../config';
+import type { DatabaseHandle } from '../store/connect';
+import type { PaymentProvider } from './payment-provider';
+import type { ProviderEventProcessor } from './provider-event-processor';
+import { isExternalProvider, type ExternalProviderName } from './provider-names';
+import type { ProviderTokens } from './provider-tokens';
+
+/** What an adapter may use: it speaks its provider's protocol and reads, never writes, our books. */
+export interface ProviderDeps {
+  config: ServerConfig;
+  clock: Clock;
+  logger: Logger;
+  database: DatabaseHandle;
+  tokens: ProviderTokens;
+  processor: ProviderEventProcessor;
+}
+
+/** The adapters of the providers the config turns on, by name. */
+export class PaymentProviders {
+  readonly #adapters: Map<ExternalProviderName, PaymentProvider>;
+
+  constructor(adapters: PaymentProvider[]) {
+    this.#adapters = new Map(adapters.map((adapter) => [adapter.name, adapter]));
+  }
+
+  get(name: string): PaymentProvider | undefined {
+    return isExternalProvider(name) ? this.#adapters.get(name) : undefined;
+  }
+}
+
+export function createPaymentProviders(deps: ProviderDeps): PaymentProviders {
+  const adapters: PaymentProvider[] = [];
+  return new PaymentProviders(adapters);
+}

@@ -1,0 +1,46 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../http/context';
+import { CallbackRejected } from '../providers/payment-provider';
+import { ProviderEventRejected } from '../providers/provider-event-processor';
+import { readCallback } from '../providers/read-callback';
+import type { ProviderCallbacksTable } from '../store/schema';
+import type { Services } from '../services';
+
+/**
+ * `/callbacks/:provider`: Verotel postbacks, Paymentwall pingbacks. Every request is recorded raw
+ * for audit with what it led to; the adapter verifies it, the processor applies its events once,
+ * and the provider gets the answer it expects (a replay gets the same answer and changes nothing).
+ */
+export function providerCallbackRoutes({ providers, providerEvents, database, clock, logger }: Services) {
+  return new Hono<AppEnv>().on(['GET', 'POST'], '/callbacks/:provider', async (c) => {
+    const name = c.req.param('provider');
+    const provider = providers.get(name);
+    if (!provider) return c.text('Not found', 404);
+    const callback = await readCallback(c);
+    const record = async (outcome: ProviderCallbacksTable['outcome'], detail: string | null) => {
+      await database.db.insertInto('provider_callbacks').values({
+        provider: name, received_at: clock.now().getTime(), method: callback.method, query: callback.url.search.replace(/^\?/, ''),
+        body: callback.body, remote_address: callback.remoteAddress, outcome, detail,
+      }).execute();
+    };
+    let verdict;
+    try {
+      verdict = await provider.handleCallback(callback);
+    } catch (error) {
+      if (!(error instanceof CallbackRejected)) throw error;
+      logger.warn({ provider: name, detail: error.detail }, 'provider callback rejected');
+      await record('rejected', error.detail);
+      return c.text(error.reply.body, error.reply.status);
+    }
+    try {
+      const { applied, duplicates } = await providerEvents.apply(provider.name, verdict.events);
+      await record(applied > 0 ? 'applied' : duplicates > 0 ? 'duplicate' : 'ignored', verdict.events.map((e) => e.kind).join(',') || null);
+    } catch (error) {
+      if (!(error instanceof ProviderEventRejected)) throw error;
+      logger.warn({ provider: name, code: error.code }, 'provider event rejected');
+      await record('rejected', `${error.code}: ${error.message}`);
+      return c.text(provider.errorReply.body, provider.errorReply.status);
+    }
+    return c.text(verdict.reply.body, verdict.reply.status);
+  });
+}
