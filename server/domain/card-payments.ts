@@ -257,7 +257,9 @@ export class CardPaymentService {
   async #outcomeOf(db: Trx, checkout: CheckoutRow): Promise<CheckoutOutcome> {
     const intent = checkout.payment_intent_id ? await db.selectFrom('payment_intents').selectAll().where('id', '=', checkout.payment_intent_id).executeTakeFirst() : undefined;
     if (checkout.kind === 'subscription') {
-      const sub = await db.selectFrom('subscriptions').selectAll().where('id', '=', checkout.subscription_id ?? '').executeTakeFirstOrThrow();
+      const sub = await db.selectFrom('subscriptions').selectAll().where('id', '=', checkout.subscription_id ?? '').executeTakeFirst();
+      // Paid at a provider while another subscription to the plan had started: none was created.
+      if (!sub) return { kind: 'failed', paymentIntent: null, subscription: null, code: 'subscription_exists', message: 'You already subscribe to this plan.' };
       if (intent?.status === 'requires_action' && sub.status === 'incomplete') return { kind: 'requires_action', paymentIntent: intent.id };
       if (sub.status === 'failed' || sub.status === 'incomplete_expired' || sub.status === 'incomplete') {
         return { kind: 'failed', paymentIntent: intent?.id ?? null, subscription: sub.id, code: intent?.failure_code ?? 'intent_expired', message: intent?.failure_message ?? AUTHENTICATION_FAILED };
