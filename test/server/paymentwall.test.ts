@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
+import pino from 'pino';
 import { pingbackParams, pingbackSignature, widgetSignature, type SignVersion } from '../../server/providers/paymentwall/paymentwall-signature';
 import { access, notifications, subscriptionsOf, types } from './card-flows';
 import { databases, idempotencyKey, MERCHANT, startTestServer, testConfigFile, type TestServer } from './harness';
@@ -300,5 +301,37 @@ describe('Paymentwall pingback address: the socket, X-Forwarded-For only behind 
     server = await startTestServer({ config: paymentwallConfig({ ipAllowlist: ['127.0.0.1'] }), env: { PAYMENTWALL_SECRET_KEY: SECRET } });
     const direct = await server.api(`/callbacks/paymentwall?${query}`);
     assert.deepEqual([direct.status, direct.body], [500, 'ERROR'], 'past the address and the signature, to the unknown checkout');
+  });
+});
+
+describe('Paymentwall with sign_version 2 and a delivery API that stays down', () => {
+  let server: TestServer;
+  const lines: string[] = [];
+  before(async () => {
+    server = await startTestServer({
+      config: paymentwallConfig({ signVersion: 2, ipAllowlist: ['127.0.0.1'], deliveryAttempts: 2 }),
+      env: { PAYMENTWALL_SECRET_KEY: SECRET },
+      logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
+    });
+  });
+  after(() => server?.close());
+
+  test('the widget is signed v2 (md5); failed confirmations are given up after the set attempts and logged without the key', async () => {
+    deliveryApi(() => new HttpResponse('down', { status: 503 }));
+    const { token, customerId } = await server.signUp();
+    const started = await server.api('/v1/subscriptions', { token, body: { plan: 'pw-monthly', method: 'card', idempotencyKey: idempotencyKey() }, headers: { origin: MERCHANT } });
+    const widget = new URL((await fetch(new URL(started.body.checkoutUrl), { redirect: 'manual' })).headers.get('location')!);
+    const { sign, ...signed } = Object.fromEntries(widget.searchParams);
+    assert.equal(signed.sign_version, '2');
+    assert.equal(sign, widgetSignature(signed, SECRET, 2));
+    assert.match(sign!, /^[0-9a-f]{32}$/);
+
+    const answer = await server.api(`/callbacks/paymentwall?${signedQuery({ uid: customerId, goodsid: signed.ag_external_id!, slength: '1', speriod: 'month', type: '0', ref: 'b900' })}`);
+    assert.deepEqual([answer.status, answer.body], [200, 'OK']);
+    await until(() => lines.filter((line) => line.includes('delivery confirmation failed')).length === 2, 'two failure logs');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(deliveries.length, 2, 'order_placed twice, then given up: delivered is not sent before order_placed');
+    assert.ok(lines.every((line) => !line.includes(SECRET)), 'the secret key is never logged');
+    assert.match(lines.find((line) => line.includes('delivery confirmation failed'))!, /HTTP 503/);
   });
 });
