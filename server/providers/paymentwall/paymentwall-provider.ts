@@ -150,6 +150,7 @@ export class PaymentwallProvider implements PaymentProvider {
         // A checkout we do not know has no price: the processor rejects the event as unknown_checkout.
         return { kind: 'paid', eventId, saleId: ref, checkoutId, amount: checkout ? Number(checkout.price) : 0, currency: checkout?.currency ?? '' };
       case '2': {
+        // v1 signs neither `reason` nor `is_test`: a forged reason could only turn a signed reversal from refund into chargeback or back.
         const reason = `reason ${reasonCode || 'none'}${REASONS[reasonCode] ? ` (${REASONS[reasonCode]})` : ''}`;
         return { kind: REFUND_REASONS.has(reasonCode) ? 'refunded' : 'charged_back', eventId, saleId: await this.#saleOf(checkoutId, ref), reason };
       }
