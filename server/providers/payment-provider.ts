@@ -90,4 +90,6 @@ export interface PaymentProvider {
   /** Asks the provider for the state of a sale. */
   saleStatus(saleId: string): Promise<SaleStatus>;
   cancelSubscription(subscription: SubscriptionRow): Promise<ProviderCancellation>;
+  /** Work after a callback's events were applied (Paymentwall Delivery Confirmation); the route does not wait for it, so it must not throw. */
+  afterApplied?(verdict: CallbackVerdict): void;
 }

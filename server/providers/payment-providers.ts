@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import type { ServerConfig } from '../config';
 import type { DatabaseHandle } from '../store/connect';
 import type { PaymentProvider } from './payment-provider';
+import { PaymentwallProvider } from './paymentwall/paymentwall-provider';
 import type { ProviderEventProcessor } from './provider-event-processor';
 import { isExternalProvider, type ExternalProviderName } from './provider-names';
 import type { ProviderTokens } from './provider-tokens';
@@ -32,5 +33,6 @@ export class PaymentProviders {
 
 export function createPaymentProviders(deps: ProviderDeps): PaymentProviders {
   const adapters: PaymentProvider[] = [];
+  if (deps.config.providers.paymentwall) adapters.push(new PaymentwallProvider(deps.config.providers.paymentwall, deps.clock, deps.logger, deps.database));
   return new PaymentProviders(adapters);
 }

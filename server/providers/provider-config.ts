@@ -32,12 +32,19 @@ export const PaymentwallConfig = z.strictObject({
   signVersion: z._default(z.union([z.literal(2), z.literal(3)]), 3),
   /** Payment system shortcode; "all" lets the reader choose on Paymentwall's page. */
   ps: z._default(z.string().check(z.regex(/^[a-z0-9_]{1,32}$/)), 'all'),
-  /** Addresses pingbacks may come from: IPv4 addresses or /24../32 ranges. Defaults to Paymentwall's list. */
+  /** Addresses pingbacks may come from: IPv4 addresses or CIDR ranges. Defaults to Paymentwall's list. */
   ipAllowlist: z.optional(z.array(z.string().check(z.regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'must be an IPv4 address or CIDR range'))).check(z.minLength(1))),
   /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
   trustProxy: z._default(z.boolean(), false),
+  /** Replaces `https://api.paymentwall.com/api` (the widget is at `<widgetBaseUrl>/subscription`). */
   widgetBaseUrl: z.optional(BaseUrl),
+  /** Replaces `https://api.paymentwall.com` (delivery, ticket and payment status APIs). */
   apiBaseUrl: z.optional(BaseUrl),
+  /** Report each delivered payment to the Delivery Confirmation API. */
+  deliveryConfirmation: z._default(z.boolean(), true),
+  /** Tries per delivery status; the wait after a failure starts at `deliveryRetryMs` and doubles. */
+  deliveryAttempts: z._default(z.int().check(z.positive(), z.lte(20)), 6),
+  deliveryRetryMs: z._default(z.int().check(z.positive(), z.lte(3_600_000)), 30_000),
 });
 
 export const MilkipayConfig = z.strictObject({

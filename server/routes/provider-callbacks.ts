@@ -35,6 +35,8 @@ export function providerCallbackRoutes({ providers, providerEvents, database, cl
     try {
       const { applied, duplicates } = await providerEvents.apply(provider.name, verdict.events);
       await record(applied > 0 ? 'applied' : duplicates > 0 ? 'duplicate' : 'ignored', verdict.events.map((e) => e.kind).join(',') || null);
+      // Not awaited: follow-up calls to the provider never delay its answer.
+      if (applied > 0) provider.afterApplied?.(verdict);
     } catch (error) {
       if (!(error instanceof ProviderEventRejected)) throw error;
       logger.warn({ provider: name, code: error.code }, 'provider event rejected');

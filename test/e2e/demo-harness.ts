@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -7,7 +7,7 @@ import { after, afterEach, before } from 'node:test';
 import pino from 'pino';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page, type WebSocketRoute } from 'playwright-core';
 import type { ManualClock } from '../../server/clock';
-import { loadConfig, type ServerConfig } from '../../server/config';
+import { loadConfig, resolveConfig, type ServerConfig } from '../../server/config';
 import { startServer, type RunningServer } from '../../server/server';
 
 /**
@@ -33,6 +33,10 @@ export interface DemoServerOptions {
   clock?: ManualClock;
   /** `false`: no billing runner, ticks are called by the test. */
   billingRunner?: boolean;
+  /** Changes paywall.config.json before it is resolved (a plan billed by a provider, say). */
+  editConfig?: (file: Record<string, any>) => Record<string, unknown>;
+  /** Environment variables besides the offer secret (provider secrets). */
+  env?: Record<string, string>;
 }
 
 export interface DemoServer {
@@ -46,12 +50,11 @@ export interface DemoServer {
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   const dataDir = mkdtempSync(join(tmpdir(), options.dataDirPrefix ?? 'paywall-e2e-'));
   try {
-    const config = loadConfig({
-      path: join(ROOT, 'paywall.config.json'),
-      dataDir,
-      listenUrl: 'http://127.0.0.1:0',
-      env: { PAYWALL_OFFER_SECRET: options.offerSecret ?? 'e2e-offer-secret-0123456789abcdef0123456789' },
-    });
+    const path = join(ROOT, 'paywall.config.json');
+    const env = { PAYWALL_OFFER_SECRET: options.offerSecret ?? 'e2e-offer-secret-0123456789abcdef0123456789', ...options.env };
+    const config = options.editConfig
+      ? resolveConfig(options.editConfig(JSON.parse(readFileSync(path, 'utf8'))), { baseDir: ROOT, dataDir, listenUrl: 'http://127.0.0.1:0', env, source: path })
+      : loadConfig({ path, dataDir, listenUrl: 'http://127.0.0.1:0', env });
     config.sqlitePath = join(dataDir, 'paywall.sqlite');
     const server = await startServer({ config, port: 0, host: '127.0.0.1', clock: options.clock, billingRunner: options.billingRunner, logger: pino({ level: 'silent' }) });
     // The port is known only now: the server's own origin (which it always allows) is the demo's.
