@@ -6,6 +6,7 @@ import type { PaymentProvider } from './payment-provider';
 import type { ProviderEventProcessor } from './provider-event-processor';
 import { isExternalProvider, type ExternalProviderName } from './provider-names';
 import type { ProviderTokens } from './provider-tokens';
+import { VerotelProvider } from './verotel/verotel-provider';
 
 /** What an adapter may use: it speaks its provider's protocol and reads, never writes, our books. */
 export interface ProviderDeps {
@@ -32,5 +33,6 @@ export class PaymentProviders {
 
 export function createPaymentProviders(deps: ProviderDeps): PaymentProviders {
   const adapters: PaymentProvider[] = [];
+  if (deps.config.providers.verotel) adapters.push(new VerotelProvider(deps));
   return new PaymentProviders(adapters);
 }
