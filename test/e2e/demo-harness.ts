@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -7,7 +7,7 @@ import { after, afterEach, before } from 'node:test';
 import pino from 'pino';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page, type WebSocketRoute } from 'playwright-core';
 import type { ManualClock } from '../../server/clock';
-import { loadConfig, type ServerConfig } from '../../server/config';
+import { resolveConfig, type ServerConfig } from '../../server/config';
 import { startServer, type RunningServer } from '../../server/server';
 
 /**
@@ -33,6 +33,10 @@ export interface DemoServerOptions {
   clock?: ManualClock;
   /** `false`: no billing runner, ticks are called by the test. */
   billingRunner?: boolean;
+  /** Changes the parsed paywall.config.json before it is resolved (a provider, say). */
+  configure?: (file: Record<string, any>) => void;
+  /** Environment variables besides the offer secret (provider secrets). */
+  env?: Record<string, string>;
 }
 
 export interface DemoServer {
@@ -46,11 +50,15 @@ export interface DemoServer {
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   const dataDir = mkdtempSync(join(tmpdir(), options.dataDirPrefix ?? 'paywall-e2e-'));
   try {
-    const config = loadConfig({
-      path: join(ROOT, 'paywall.config.json'),
+    const path = join(ROOT, 'paywall.config.json');
+    const file = JSON.parse(readFileSync(path, 'utf8'));
+    options.configure?.(file);
+    const config = resolveConfig(file, {
+      baseDir: ROOT,
+      source: path,
       dataDir,
       listenUrl: 'http://127.0.0.1:0',
-      env: { PAYWALL_OFFER_SECRET: options.offerSecret ?? 'e2e-offer-secret-0123456789abcdef0123456789' },
+      env: { PAYWALL_OFFER_SECRET: options.offerSecret ?? 'e2e-offer-secret-0123456789abcdef0123456789', ...options.env },
     });
     config.sqlitePath = join(dataDir, 'paywall.sqlite');
     const server = await startServer({ config, port: 0, host: '127.0.0.1', clock: options.clock, billingRunner: options.billingRunner, logger: pino({ level: 'silent' }) });

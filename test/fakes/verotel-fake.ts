@@ -16,6 +16,8 @@ export interface FakeSale {
   priceCurrency: string;
   /** The one-click token the order came with (null: the reader typed a card). */
   usedToken: string | null;
+  /** The fresh one-click token its postback handed out. */
+  issuedToken: string;
 }
 
 export interface VerotelFake {
@@ -66,12 +68,12 @@ export async function startVerotelFake(options: { signatureKey: string; shopId: 
       if (!signedRequest(new URL(`http://fake/startorder?${order}`))) return html(400, '<h1>Invalid signature</h1>');
       const sale: FakeSale = {
         saleID: String(nextSale++), referenceID: order.get('referenceID') ?? '', type: order.get('type') ?? '',
-        priceAmount: order.get('priceAmount') ?? '', priceCurrency: order.get('priceCurrency') ?? '', usedToken: order.get('oneClickToken'),
+        priceAmount: order.get('priceAmount') ?? '', priceCurrency: order.get('priceCurrency') ?? '', usedToken: order.get('oneClickToken'), issuedToken: randomBytes(12).toString('hex'),
       };
       fake.sales.push(sale);
       const data = signFlexPayData(signatureKey, {
         shopID: shopId, saleID: sale.saleID, referenceID: sale.referenceID, transactionID: String(nextSale * 10), type: sale.type,
-        priceAmount: sale.priceAmount, priceCurrency: sale.priceCurrency, paymentMethod: 'CC', oneClickToken: randomBytes(12).toString('hex'),
+        priceAmount: sale.priceAmount, priceCurrency: sale.priceCurrency, paymentMethod: 'CC', oneClickToken: sale.issuedToken,
         ...(sale.type === 'subscription' ? { event: 'initial', period: order.get('period') ?? '', subscriptionType: 'recurring' } : {}),
       });
       const answer = await fetch(`${fake.postbackUrl}?${new URLSearchParams(data)}`);
