@@ -6,7 +6,7 @@ import { setupServer } from 'msw/node';
 import { urlSignature } from '../../server/providers/verotel/flexpay-signature';
 import { signFlexPayData } from '../fakes/verotel-fake';
 import { access, completion, hostedGet, notifications, subscriptionsOf, types } from './card-flows';
-import { databases, idempotencyKey, MERCHANT, startTestServer, type TestServer } from './harness';
+import { databases, idempotencyKey, MERCHANT, startTestServer, testConfig, type TestServer } from './harness';
 
 /**
  * Verotel FlexPay end to end through the backend: checkout → signed startorder URL, postbacks
@@ -349,3 +349,16 @@ for (const database of databases) {
     });
   });
 }
+
+describe('Verotel configuration', () => {
+  const env = { VEROTEL_SIGNATURE_KEY: KEY };
+  const products = config.catalog.products;
+  test('a merchant id of no FlexPay brand, a currency Verotel does not take or a period under 7 days stops the server with one message', async () => {
+    assert.throws(() => testConfig({ ...config, providers: { verotel: { merchantId: '1234000000000001', shopId: SHOP } } }, env), /providers\.verotel\.merchantId.*FlexPay brand/);
+    assert.throws(() => testConfig(config), /VEROTEL_SIGNATURE_KEY is not set/);
+    const jpy = { ...config, startCredit: { amount: 500, currency: 'JPY' }, catalog: { products: [{ id: 'yen', title: 'Yen', price: 100, currency: 'JPY', validity: 60, provider: 'verotel' }], plans: [] } };
+    await assert.rejects(startTestServer({ config: jpy, env }), /product "yen": Verotel takes USD, EUR.*not JPY/);
+    const short = { ...config, catalog: { products, plans: [{ id: 'three-days', title: 'Short', price: 99, currency: 'EUR', periodLength: 3, periodUnit: 'day', products: ['article-42'], provider: 'verotel' }] } };
+    await assert.rejects(startTestServer({ config: short, env }), /plan "three-days": Verotel bills recurring subscriptions every 7 days at the least/);
+  });
+});
