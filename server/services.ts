@@ -62,6 +62,7 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
   const cardPayments = new CardPaymentService(database, config, clock, lifecycle, entitlements, notifications, purchases, urls, links);
   const providerTokens = new ProviderTokens(config.encryptionKey && new SecretBox(config.encryptionKey));
   const providerEvents = new ProviderEventProcessor(database, config, clock, ledger, entitlements, lifecycle, notifications, providerTokens);
+  const providers = createPaymentProviders({ config, clock, logger: deps.logger, database, tokens: providerTokens, processor: providerEvents });
   return {
     ...deps,
     ledger,
@@ -75,11 +76,11 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
     purchases,
     topUps: new TopUpService(database, clock, ledger, notifications),
     content: new ContentLibrary(config),
-    subscriptions: new SubscriptionService(database, config, clock, lifecycle, ledger, notifications, urls, links),
+    subscriptions: new SubscriptionService(database, config, clock, lifecycle, ledger, notifications, urls, links, providers),
     cardPayments,
     billing: new BillingClock(database, config, clock, lifecycle, cardPayments, notifications, urls, links, deps.logger),
     providerTokens,
     providerEvents,
-    providers: createPaymentProviders({ config, clock, logger: deps.logger, database, tokens: providerTokens, processor: providerEvents }),
+    providers,
   };
 }

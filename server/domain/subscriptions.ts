@@ -4,6 +4,7 @@ import type { Clock } from '../clock';
 import { cardProviderAvailable, type ServerConfig } from '../config';
 import { ApiError } from '../errors';
 import type { NotificationStore, PendingNotification } from '../notifications/notification-store';
+import type { PaymentProviders } from '../providers/payment-providers';
 import type { DatabaseHandle } from '../store/connect';
 import type { CheckoutsTable, Database } from '../store/schema';
 import type { HostedUrls } from './hosted-urls';
@@ -29,6 +30,7 @@ export class SubscriptionService {
     private readonly notifications: NotificationStore,
     private readonly urls: HostedUrls,
     private readonly links: PaymentLinks,
+    private readonly providers: PaymentProviders,
   ) {}
 
   async list(customerId: string): Promise<Subscription[]> {
@@ -107,6 +109,7 @@ export class SubscriptionService {
    * one can then never be activated.
    */
   async cancel(customerId: string, id: string): Promise<Subscription> {
+    await this.#cancelAtProvider(customerId, id);
     const now = this.clock.now();
     const at = now.getTime();
     const result = await writeTransaction(this.database, async (trx) => {
@@ -131,6 +134,20 @@ export class SubscriptionService {
     });
     this.notifications.publish(result.written);
     return result.dto;
+  }
+
+  /**
+   * A provider's subscription is canceled there first. Where only the buyer can cancel it, on the
+   * provider's page (Verotel), nothing changes here: the answer names that page, and the
+   * provider's cancel callback cancels it here. A provider no longer configured cannot be asked.
+   */
+  async #cancelAtProvider(customerId: string, id: string): Promise<void> {
+    const sub = await this.database.db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!sub || sub.customer_id !== customerId || !sub.provider || (sub.status !== 'active' && sub.status !== 'past_due')) return;
+    const cancellation = await this.providers.get(sub.provider)?.cancelSubscription(sub);
+    if (cancellation?.kind === 'redirect') {
+      throw new ApiError(409, 'cancel_at_provider', 'This subscription is billed by a payment provider: cancel it on the provider\'s page.', { cancelUrl: cancellation.url });
+    }
   }
 
   /** The end of the last paid period (or of the trial). */

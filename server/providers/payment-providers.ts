@@ -7,6 +7,7 @@ import { PaymentwallProvider } from './paymentwall/paymentwall-provider';
 import type { ProviderEventProcessor } from './provider-event-processor';
 import { isExternalProvider, type ExternalProviderName } from './provider-names';
 import type { ProviderTokens } from './provider-tokens';
+import { VerotelProvider } from './verotel/verotel-provider';
 
 /** What an adapter may use: it speaks its provider's protocol and reads, never writes, our books. */
 export interface ProviderDeps {
@@ -33,6 +34,7 @@ export class PaymentProviders {
 
 export function createPaymentProviders(deps: ProviderDeps): PaymentProviders {
   const adapters: PaymentProvider[] = [];
+  if (deps.config.providers.verotel) adapters.push(new VerotelProvider(deps));
   if (deps.config.providers.paymentwall) adapters.push(new PaymentwallProvider(deps.config.providers.paymentwall, deps.clock, deps.logger, deps.database));
   return new PaymentProviders(adapters);
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { isKnownBrand } from './verotel/brands';
 
 /** Name of an environment variable that holds a secret; the secret itself never sits in the config file. */
 export const EnvName = z.string().check(z.regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name such as VEROTEL_SIGNATURE_KEY'));
@@ -15,7 +16,7 @@ const BaseUrl = z.string().check(z.refine((value) => {
 
 export const VerotelConfig = z.strictObject({
   /** The 16-digit merchant (customer) id: its first four digits choose the brand's base URL. */
-  merchantId: z.string().check(z.regex(/^\d{16}$/, 'must be the 16-digit Verotel merchant id')),
+  merchantId: z.string().check(z.regex(/^\d{16}$/, 'must be the 16-digit Verotel merchant id'), z.refine(isKnownBrand, 'must start with the 4 digits of a FlexPay brand (9804 Verotel, 9762, 9653, 9511, 9444, 9388, 9001)')),
   /** The website id ("shopID") in Control Center. */
   shopId: z.string().check(z.regex(/^\d{1,12}$/, 'must be the numeric Verotel shop id')),
   signatureKeyEnv: z._default(EnvName, 'VEROTEL_SIGNATURE_KEY'),

@@ -37,6 +37,7 @@ export const ErrorCode = z.enum([
   'intent_expired',
   'authentication_required',
   'authentication_failed',
+  'cancel_at_provider',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -47,6 +48,8 @@ export const ErrorBody = z.object({
     signInUrl: z.optional(z.string()),
     topUpUrl: z.optional(z.string()),
     missing: z.optional(z.int()),
+    /** `cancel_at_provider`: the payment provider's page where the reader cancels. */
+    cancelUrl: z.optional(z.string()),
     issues: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
   }),
 });

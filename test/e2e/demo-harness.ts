@@ -7,7 +7,7 @@ import { after, afterEach, before } from 'node:test';
 import pino from 'pino';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page, type WebSocketRoute } from 'playwright-core';
 import type { ManualClock } from '../../server/clock';
-import { loadConfig, resolveConfig, type ServerConfig } from '../../server/config';
+import { resolveConfig, type ServerConfig } from '../../server/config';
 import { startServer, type RunningServer } from '../../server/server';
 
 /**
@@ -33,8 +33,8 @@ export interface DemoServerOptions {
   clock?: ManualClock;
   /** `false`: no billing runner, ticks are called by the test. */
   billingRunner?: boolean;
-  /** Changes paywall.config.json before it is resolved (a plan billed by a provider, say). */
-  editConfig?: (file: Record<string, any>) => Record<string, unknown>;
+  /** Changes the parsed paywall.config.json before it is resolved (a provider, say). */
+  configure?: (file: Record<string, any>) => void;
   /** Environment variables besides the offer secret (provider secrets). */
   env?: Record<string, string>;
 }
@@ -51,10 +51,15 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const dataDir = mkdtempSync(join(tmpdir(), options.dataDirPrefix ?? 'paywall-e2e-'));
   try {
     const path = join(ROOT, 'paywall.config.json');
-    const env = { PAYWALL_OFFER_SECRET: options.offerSecret ?? 'e2e-offer-secret-0123456789abcdef0123456789', ...options.env };
-    const config = options.editConfig
-      ? resolveConfig(options.editConfig(JSON.parse(readFileSync(path, 'utf8'))), { baseDir: ROOT, dataDir, listenUrl: 'http://127.0.0.1:0', env, source: path })
-      : loadConfig({ path, dataDir, listenUrl: 'http://127.0.0.1:0', env });
+    const file = JSON.parse(readFileSync(path, 'utf8'));
+    options.configure?.(file);
+    const config = resolveConfig(file, {
+      baseDir: ROOT,
+      source: path,
+      dataDir,
+      listenUrl: 'http://127.0.0.1:0',
+      env: { PAYWALL_OFFER_SECRET: options.offerSecret ?? 'e2e-offer-secret-0123456789abcdef0123456789', ...options.env },
+    });
     config.sqlitePath = join(dataDir, 'paywall.sqlite');
     const server = await startServer({ config, port: 0, host: '127.0.0.1', clock: options.clock, billingRunner: options.billingRunner, logger: pino({ level: 'silent' }) });
     // The port is known only now: the server's own origin (which it always allows) is the demo's.

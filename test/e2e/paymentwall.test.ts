@@ -30,11 +30,10 @@ describe('Paymentwall subscription on the demo page', { timeout: 90_000 }, () =>
   const demo = useDemo({
     dataDirPrefix: 'paywall-e2e-pw-',
     env: { PAYMENTWALL_SECRET_KEY: SECRET },
-    editConfig: (file) => ({
-      ...file,
-      catalog: { ...file.catalog, plans: file.catalog.plans.map((plan: Record<string, unknown>) => (plan.id === 'gold-monthly' ? { ...plan, provider: 'paymentwall' } : plan)) },
-      providers: { paymentwall: { projectKey: 'e2e-project-key', widgetBaseUrl: `${fake.url}/api`, ipAllowlist: ['127.0.0.1'] } },
-    }),
+    configure: (file) => {
+      file.catalog.plans = file.catalog.plans.map((plan: Record<string, unknown>) => (plan.id === 'gold-monthly' ? { ...plan, provider: 'paymentwall' } : plan));
+      file.providers = { paymentwall: { projectKey: 'e2e-project-key', widgetBaseUrl: `${fake.url}/api`, ipAllowlist: ['127.0.0.1'] } };
+    },
     events: ['paywall-access', 'paywall-denied', 'paywall-error', 'paywall-window', 'paywall-subscription'],
   });
   before(() => {
