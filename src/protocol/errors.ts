@@ -37,6 +37,14 @@ export const ErrorCode = z.enum([
   'intent_expired',
   'authentication_required',
   'authentication_failed',
+  'admin_api_disabled',
+  'wallet_not_connected',
+  'payout_in_progress',
+  'merchant_balance_too_low',
+  'milkipay_account_error',
+  'milkipay_payment_error',
+  'milkipay_error',
+  'milkipay_unavailable',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -47,6 +55,8 @@ export const ErrorBody = z.object({
     signInUrl: z.optional(z.string()),
     topUpUrl: z.optional(z.string()),
     missing: z.optional(z.int()),
+    /** A payment provider's own error code (Milkipay `CAI-…`), kept as received. */
+    providerCode: z.optional(z.string()),
     issues: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
   }),
 });

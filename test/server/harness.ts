@@ -33,10 +33,11 @@ export function testConfigFile(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export function testConfig(overrides: Record<string, unknown> = {}): ServerConfig {
+/** `env` adds environment variables (provider secrets, the admin key) to the offer secret. */
+export function testConfig(overrides: Record<string, unknown> = {}, env: Record<string, string> = {}): ServerConfig {
   return resolveConfig(testConfigFile(overrides), {
     baseDir: resolve(import.meta.dirname, '../..'),
-    env: { PAYWALL_OFFER_SECRET: OFFER_SECRET },
+    env: { PAYWALL_OFFER_SECRET: OFFER_SECRET, ...env },
     dataDir: mkdtempSync(join(tmpdir(), 'paywall-data-')),
     listenUrl: 'http://127.0.0.1:0',
   });
@@ -96,9 +97,9 @@ export interface TestServer extends RunningServer {
  * `sameDatabaseAs` starts a second instance on another connection to that server's database.
  * The billing clock's interval runner is off unless `billingRunner` is set; tests call `services.billing.tick()`.
  */
-export async function startTestServer(options: { db?: 'sqlite' | 'postgres'; config?: Record<string, unknown>; clock?: ManualClock; logger?: Logger; billingRunner?: boolean; sameDatabaseAs?: TestServer } = {}): Promise<TestServer> {
+export async function startTestServer(options: { db?: 'sqlite' | 'postgres'; config?: Record<string, unknown>; env?: Record<string, string>; clock?: ManualClock; logger?: Logger; billingRunner?: boolean; sameDatabaseAs?: TestServer } = {}): Promise<TestServer> {
   const clock = options.clock ?? new ManualClock('2026-03-01T10:00:00.000Z');
-  const base = testConfig(options.config);
+  const base = testConfig(options.config, options.env);
   const database = options.sameDatabaseAs ? await reopenTestDatabase(options.sameDatabaseAs.database) : await openTestDatabase(options.db ?? 'sqlite');
   const running = await startServer({ config: base, port: 0, host: '127.0.0.1', clock, database, logger: options.logger ?? pino({ level: 'silent' }), billingRunner: options.billingRunner ?? false }).catch(async (error) => {
     await database.drop();
