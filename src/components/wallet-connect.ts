@@ -80,11 +80,12 @@ export class WalletConnectElement extends PaywallElement {
     return PROVIDER_NAMES[this.provider] ?? this.provider;
   }
 
-  /** Loads this provider's connection; an error shows the mapped message. */
+  /** Loads this provider's connection; when that fails (or the backend does not offer it) the message says why and there is nothing to click. */
   async #load(): Promise<void> {
     try {
       const found = (await this.services!.client.walletConnections()).find((c) => c.provider === this.provider);
-      this.#show(found ?? { provider: 'milkipay', status: 'not_connected' });
+      if (found) this.#show(found);
+      else this.#report('payment_method_unavailable', undefined);
     } catch (error) {
       this.#fail(error);
     }
@@ -151,7 +152,7 @@ export class WalletConnectElement extends PaywallElement {
       ? html`<button part="sign-in" type="button" @click=${() => services.purchases.signIn('sign-in').catch((error) => this.#fail(error))}>${t.signIn}</button>`
       : connected
         ? html`<span part="connected">${t.walletConnected(this.#name)}</span>`
-        : this.connection || this.failed
+        : this.connection
           ? html`<button part="connect" type="button" aria-busy=${this.busy} @click=${() => this.#connect()}>${t.connectWallet(this.#name)}</button>`
           : nothing;
     // One live region, always rendered, so that every change in it is announced.

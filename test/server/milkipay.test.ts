@@ -198,6 +198,9 @@ for (const database of databases) {
         const refused = await payout(body);
         assert.deepEqual([refused.status, refused.body.error.code, refused.body.error.providerCode], [status, code, cai]);
         assert.match(refused.body.error.message, new RegExp(cai));
+        const [connection] = await connections(server, reader.token);
+        if (cai.startsWith('CAI-100-')) assert.deepEqual([connection!.status, connection!.error!.code, connection!.error!.providerCode], ['error', code, cai], "an account problem shows on the reader's connection");
+        else assert.equal(connection!.status, 'connected');
         fake.payoutRefusal = null;
         const replay = await payout(body);
         assert.deepEqual([replay.status, replay.body], [status, refused.body]);

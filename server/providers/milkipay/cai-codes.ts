@@ -29,6 +29,9 @@ const CAI_CODE = /^CAI-(\d{3})-(\d{2})$/;
 
 export const isCaiCode = (value: string): boolean => CAI_CODE.test(value);
 
+/** Group 100 is about the reader's account: such a refusal also marks the wallet connection as failing. */
+export const isAccountProblem = (raw: string): boolean => CAI_CODE.exec(raw)?.[1] === '100';
+
 export function caiMeaning(raw: string): CaiMeaning {
   return KNOWN[raw] ?? GROUPS[CAI_CODE.exec(raw)?.[1] ?? ''] ?? OTHER;
 }

@@ -8,6 +8,7 @@ import { ApiError } from '../../errors';
 import type { DatabaseHandle } from '../../store/connect';
 import type { ProviderTokens } from '../provider-tokens';
 import { SecretBox } from '../secret-box';
+import { isAccountProblem } from './cai-codes';
 import { MilkipayClient, MilkipayUnavailable } from './milkipay-api';
 import type { PayoutRequest, PayoutResponse } from './payout-request';
 
@@ -113,7 +114,8 @@ export class MilkipayService {
 
   /**
    * Pays out once per transaction id: the first answer (success or Milkipay's refusal) is stored
-   * and replayed; a different body under the same id is a conflict. When Milkipay cannot be reached
+   * and replayed; a different body under the same id is a conflict. A refusal about the reader's
+   * account (CAI-100-*) also marks their connection as failing. When Milkipay cannot be reached
    * nothing is kept, so a retry asks again (with the same transactionId, which Milkipay dedupes).
    */
   async payout(request: PayoutRequest): Promise<PayoutOutcome> {
@@ -146,6 +148,8 @@ export class MilkipayService {
       }
       this.logger.warn({ transactionId: request.transactionId, code: error.code, providerCode: error.extras.providerCode }, 'milkipay payout refused');
       outcome = { status: error.status, body: error.toBody() };
+      // The reader's page then shows why their wallet cannot be paid.
+      if (isAccountProblem(error.extras.providerCode ?? '')) await this.#recordFailure(request.customer, error);
     }
     await db.updateTable('payouts').set({
       status: outcome.status === 200 ? 'succeeded' : 'failed', http_status: outcome.status, response: JSON.stringify(outcome.body), updated_at: this.clock.now().getTime(),

@@ -124,6 +124,14 @@ describe('<wallet-connect>', () => {
     expect(errors.map((e) => e.code)).to.deep.equal(['popup_blocked']);
   });
 
+  it('a backend that does not offer Milkipay: says it is not available, nothing to click', async () => {
+    worker.use(http.get(`${BACKEND}/v1/wallet-connections`, () => HttpResponse.json({ connections: [] })));
+    services.session.set(TOKEN);
+    const el = await mount();
+    await until(() => status(el) === 'This payment method is not available right now.', 3000, 'the message');
+    expect(visibleText(el)).to.deep.equal([]);
+  });
+
   it('an unknown provider is a visible configuration error', async () => {
     const el = await mountInConfig('wallet-connect', html`<wallet-connect provider="paypal"></wallet-connect>`);
     expect(el.shadowRoot!.querySelector('[role="alert"]')!.textContent).to.equal('Paywall is not configured correctly.');
