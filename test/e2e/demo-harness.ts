@@ -33,6 +33,8 @@ export interface DemoServerOptions {
   clock?: ManualClock;
   /** `false`: no billing runner, ticks are called by the test. */
   billingRunner?: boolean;
+  /** Changes the loaded config before the server starts (a provider pointed at a local fake, say). */
+  configure?: (config: ServerConfig) => void;
 }
 
 export interface DemoServer {
@@ -53,6 +55,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       env: { PAYWALL_OFFER_SECRET: options.offerSecret ?? 'e2e-offer-secret-0123456789abcdef0123456789' },
     });
     config.sqlitePath = join(dataDir, 'paywall.sqlite');
+    options.configure?.(config);
     const server = await startServer({ config, port: 0, host: '127.0.0.1', clock: options.clock, billingRunner: options.billingRunner, logger: pino({ level: 'silent' }) });
     // The port is known only now: the server's own origin (which it always allows) is the demo's.
     Object.assign(config, { publicBaseUrl: server.url, ownOrigin: server.url });
