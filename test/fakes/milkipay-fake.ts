@@ -26,6 +26,8 @@ export class FakeMilkipay {
   account: { status: string } | { refusal: string } = { status: 'active' };
   /** A CAI code every payout is refused with, `unavailable` for HTTP 503, or null to pay. */
   payoutRefusal: string | 'unavailable' | null = null;
+  /** How long a payout takes to answer. */
+  payoutDelayMs = 0;
 
   constructor(readonly baseUrl: string) {}
 
@@ -66,6 +68,7 @@ export class FakeMilkipay {
       http.post(`${this.baseUrl}/api/clients/payout`, async ({ request }) => {
         await record(request);
         if (!this.#tokens.has(bearer(request))) return unknownToken();
+        if (this.payoutDelayMs) await new Promise((resolve) => setTimeout(resolve, this.payoutDelayMs));
         if (this.payoutRefusal === 'unavailable') return new HttpResponse('upstream down', { status: 503 });
         if (this.payoutRefusal) return refuse(this.payoutRefusal);
         return HttpResponse.json({ payoutId: `po_${this.calls.length}`, status: 'completed' });

@@ -54,6 +54,7 @@ for (const database of databases) {
       fake.calls.length = 0;
       fake.account = { status: 'active' };
       fake.payoutRefusal = null;
+      fake.payoutDelayMs = 0;
     });
 
     const payout = (body: unknown, headers: Record<string, string> = { authorization: `Bearer ${ADMIN_KEY}` }) => server.api('/v1/admin/payouts', { body, headers });
@@ -207,6 +208,18 @@ for (const database of databases) {
         assert.equal(fake.callsTo('/api/clients/payout').length, 1);
       });
     }
+
+    test('payout: two requests with one transactionId at once pay once; the second is told it is in progress', async () => {
+      const reader = await connectedReader();
+      fake.payoutDelayMs = 300;
+      const body = { customer: reader.customerId, amount: 800, currency: 'EUR', transactionId: newTx() };
+      const answers = await Promise.all([payout(body), payout(body)]);
+      const outcomes = answers.map((a) => (a.status === 200 ? '200' : `${a.status} ${a.body.error.code}`)).sort();
+      assert.deepEqual(outcomes, ['200', '409 payout_in_progress']);
+      assert.equal(fake.callsTo('/api/clients/payout').length, 1);
+      assert.equal((await payout(body)).status, 200);
+      assert.equal(fake.callsTo('/api/clients/payout').length, 1);
+    });
 
     test('payout: Milkipay unavailable → 502, nothing kept, so a retry asks again', async () => {
       const reader = await connectedReader();
