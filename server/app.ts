@@ -8,6 +8,7 @@ import type { AppEnv } from './http/context';
 import { buildOpenApi } from './openapi';
 import { accessRoutes } from './routes/access';
 import { accountRoutes } from './routes/accounts';
+import { adminPayoutRoutes } from './routes/admin-payouts';
 import { catalogRoutes } from './routes/catalog';
 import { contentRoutes } from './routes/content';
 import { hostedRoutes } from './hosted/routes';
@@ -18,6 +19,7 @@ import { purchaseRoutes } from './routes/purchases';
 import { sandboxRoutes } from './routes/sandbox';
 import { subscriptionRoutes } from './routes/subscriptions';
 import { topUpRoutes } from './routes/top-ups';
+import { walletConnectionRoutes } from './routes/wallet-connections';
 import type { Services } from './services';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -34,8 +36,10 @@ export function createApp(services: Services) {
     logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
 
+  const isAdmin = (path: string) => path.startsWith('/v1/admin/');
   app.use('/v1/*', cors({
-    origin: (origin) => (config.merchantOrigins.includes(origin) || origin === config.ownOrigin ? origin : null),
+    // The admin API is for merchant servers: no browser origin is ever allowed to read it.
+    origin: (origin, c) => (!isAdmin(c.req.path) && (config.merchantOrigins.includes(origin) || origin === config.ownOrigin) ? origin : null),
     allowMethods: ['GET', 'POST', 'DELETE'],
     allowHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
@@ -46,7 +50,9 @@ export function createApp(services: Services) {
       throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES / 1024} kB.`);
     },
   }));
-  app.use('/v1/*', authenticate(accounts));
+  const sessions = authenticate(accounts);
+  // Admin calls carry the admin API key, not a reader's session.
+  app.use('/v1/*', (c, next) => (isAdmin(c.req.path) ? next() : sessions(c, next)));
 
   const openApi = buildOpenApi(config.publicBaseUrl);
   app.get('/v1/openapi.json', (c) => c.json(openApi));
@@ -58,6 +64,8 @@ export function createApp(services: Services) {
   app.route('/', topUpRoutes(services));
   app.route('/', subscriptionRoutes(services));
   app.route('/', paymentRoutes(services));
+  app.route('/', walletConnectionRoutes(services));
+  app.route('/', adminPayoutRoutes(services));
   app.route('/', sandboxRoutes(services));
   app.route('/', providerCallbackRoutes(services));
   app.route('/', hostedRoutes(services));

@@ -2,14 +2,16 @@ import * as z from 'zod/mini';
 import {
   AccessRequest, AccessResponse, CancelSubscriptionResponse, CatalogResponse, CreateSubscriptionRequest, CreateSubscriptionResponse, Credentials, ErrorBody,
   MeResponse, Notification, PaymentIntent, PaymentRequest, PaymentResponse, PurchaseRequest, PurchaseResponse, SandboxOutboxResponse, SessionResponse,
-  SubscriptionsResponse, TopUpRequest, TopUpResponse,
+  StartWalletConnectionResponse, SubscriptionsResponse, TopUpRequest, TopUpResponse, WalletConnectionsResponse,
 } from '../src/protocol';
+import { PayoutRequest, PayoutResponse } from './providers/milkipay/payout-request';
 
 interface Operation {
   method: 'get' | 'post' | 'delete';
   path: string;
   summary: string;
-  auth: 'none' | 'optional' | 'required';
+  /** `admin`: the merchant's admin API key, from servers only (never a browser). */
+  auth: 'none' | 'optional' | 'required' | 'admin';
   body?: z.ZodMiniType;
   success: { status: number; schema?: z.ZodMiniType; contentType?: string };
   errors: number[];
@@ -32,6 +34,9 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/payments', summary: 'Buy a product or signed offer by card: answers with the hosted checkout URL (idempotent)', auth: 'optional', body: PaymentRequest, success: { status: 200, schema: PaymentResponse }, errors: [400, 401, 404, 409] },
   { method: 'get', path: '/v1/payment-intents/{id}', summary: 'A card payment and its 3-D Secure state (for polling while the socket is down)', auth: 'required', success: { status: 200, schema: PaymentIntent }, errors: [401, 404] },
   { method: 'post', path: '/v1/payment-intents/{id}/confirm', summary: 'Complete a one-off card payment after 3-D Secure (?payment_intent=…); confirming twice charges once', auth: 'required', success: { status: 200, schema: PaymentIntent }, errors: [401, 402, 404, 410] },
+  { method: 'get', path: '/v1/wallet-connections', summary: "The signed-in reader's wallet connections (Milkipay): connected, not_connected or error with its code", auth: 'required', success: { status: 200, schema: WalletConnectionsResponse }, errors: [401] },
+  { method: 'post', path: '/v1/wallet-connections/{provider}', summary: 'A short-lived backend link that connects a wallet in the hosted window', auth: 'required', success: { status: 200, schema: StartWalletConnectionResponse }, errors: [401, 404] },
+  { method: 'post', path: '/v1/admin/payouts', summary: "Merchant servers only: pay out to a reader's connected Milkipay wallet (idempotent on transactionId; refusals carry providerCode)", auth: 'admin', body: PayoutRequest, success: { status: 200, schema: PayoutResponse }, errors: [402, 403, 404, 409, 422, 423, 502, 503] },
   { method: 'get', path: '/v1/sandbox/outbox', summary: 'Sandbox only: the emails sent to the signed-in reader (404 when the sandbox provider is off)', auth: 'required', success: { status: 200, schema: SandboxOutboxResponse }, errors: [401, 404] },
 ];
 
@@ -55,7 +60,7 @@ export function buildOpenApi(serverUrl: string) {
     (paths[op.path] ??= {})[op.method] = {
       summary: op.summary,
       operationId: `${op.method}${op.path.replace(/[^A-Za-z]+(\w)/g, (_, ch: string) => ch.toUpperCase())}`,
-      ...(op.auth === 'required' ? { security: [{ bearer: [] }] } : op.auth === 'optional' ? { security: [{}, { bearer: [] }] } : {}),
+      ...(op.auth === 'required' ? { security: [{ bearer: [] }] } : op.auth === 'optional' ? { security: [{}, { bearer: [] }] } : op.auth === 'admin' ? { security: [{ adminApiKey: [] }] } : {}),
       ...(pathParameters(op.path).length ? { parameters: pathParameters(op.path).map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })) } : {}),
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
       responses,
@@ -76,7 +81,7 @@ export function buildOpenApi(serverUrl: string) {
       },
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, adminApiKey: { type: 'http', scheme: 'bearer', description: 'The admin API key (PAYWALL_ADMIN_API_KEY); server to server only' } },
       responses: { Error: { description: 'An error with a machine-readable code', content: { 'application/json': { schema: jsonSchema(ErrorBody) } } } },
     },
   };

@@ -21,6 +21,7 @@ import { createPaymentProviders, type PaymentProviders } from './providers/payme
 import { ProviderEventProcessor } from './providers/provider-event-processor';
 import { ProviderTokens } from './providers/provider-tokens';
 import { SecretBox } from './providers/secret-box';
+import { MilkipayService } from './providers/milkipay/milkipay-service';
 
 /** Everything a route or page needs, built once per server from its config, database and clock. */
 export interface Services {
@@ -46,6 +47,8 @@ export interface Services {
   providerTokens: ProviderTokens;
   providerEvents: ProviderEventProcessor;
   providers: PaymentProviders;
+  /** Wallet connections and payouts; null when `providers.milkipay` is not configured. */
+  milkipay: MilkipayService | null;
 }
 
 export function createServices(deps: { config: ServerConfig; clock: Clock; database: DatabaseHandle; logger: Logger; bus: NotificationBus }): Services {
@@ -82,5 +85,6 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
     providerTokens,
     providerEvents,
     providers,
+    milkipay: config.providers.milkipay ? new MilkipayService(config, database, clock, providerTokens, deps.logger) : null,
   };
 }

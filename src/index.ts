@@ -9,6 +9,7 @@ export { PaywallButtonElement } from './components/paywall-button';
 export { PaywallConfigElement } from './components/paywall-config';
 export { PaywallContentElement } from './components/paywall-content';
 export { WalletBalanceElement } from './components/wallet-balance';
+export { WalletConnectElement } from './components/wallet-connect';
 export { SubscribeFormElement, type SubscribeFormState } from './components/subscribe-form';
 export { ScaHandlerElement, type ScaHandlerMode, type ScaHandlerState } from './components/sca-handler';
 export { BackendError } from './services/backend-error';

@@ -11,6 +11,7 @@ import type { Services } from '../services';
 import { readCard } from './card-form';
 import { dictionaries, errorMessage, type Lang } from './i18n';
 import { hostedHref, readParams, type HostedParams } from './params';
+import { registerMilkipayPages } from './milkipay-pages';
 import { registerPaymentPages } from './payment-routes';
 import {
   amountChoices,
@@ -226,6 +227,7 @@ export function hostedRoutes(services: Services): Hono<AppEnv> {
 
   // Card checkout and 3-D Secure (payment-routes.ts).
   registerPaymentPages(app, services, readForm);
+  registerMilkipayPages(app, services);
 
   // Anything else under /hosted is an HTML page too, with the same headers.
   app.all('/hosted/*', (c) => problem(c, 404, (l) => dictionaries[l].notFound));

@@ -273,5 +273,33 @@ export function migrationsFor(dialect: Dialect): MigrationProvider {
         .execute();
     },
   };
-  return { getMigrations: async () => ({ '0001_initial': initial, '0002_subscriptions': subscriptions, '0003_providers': providers }) };
+  /** Milkipay: payouts (idempotent on the merchant's transaction id) and the last known state of each wallet connection. */
+  const payouts: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema.createTable('payouts')
+        .addColumn('transaction_id', 'text', (c) => c.primaryKey())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+        .addColumn('amount', money, (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('request_hash', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('http_status', 'integer')
+        .addColumn('response', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createTable('wallet_connections')
+        .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('error_code', 'text')
+        .addColumn('error_message', 'text')
+        .addColumn('provider_code', 'text')
+        .addColumn('checked_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('wallet_connections_pk', ['customer_id', 'provider'])
+        .execute();
+    },
+  };
+  return { getMigrations: async () => ({ '0001_initial': initial, '0002_subscriptions': subscriptions, '0003_providers': providers, '0004_payouts': payouts }) };
 }

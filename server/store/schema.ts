@@ -283,6 +283,36 @@ export interface CustomerProviderTokensTable {
   updated_at: number;
 }
 
+/**
+ * A payout to a reader's wallet, keyed by the merchant's transaction id: `pending` while the
+ * provider is asked, then the first answer (`succeeded` or `failed`) as sent, replayed for a retry.
+ */
+export interface PayoutsTable {
+  transaction_id: string;
+  provider: string;
+  customer_id: string;
+  amount: number;
+  currency: string;
+  request_hash: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  http_status: number | null;
+  /** The JSON body answered for this payout. */
+  response: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The last check of a reader's wallet connection (the token itself is in customer_provider_tokens). */
+export interface WalletConnectionsTable {
+  customer_id: string;
+  provider: string;
+  status: 'connected' | 'error';
+  error_code: string | null;
+  error_message: string | null;
+  provider_code: string | null;
+  checked_at: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   sessions: SessionsTable;
@@ -304,4 +334,6 @@ export interface Database {
   provider_events: ProviderEventsTable;
   provider_sales: ProviderSalesTable;
   customer_provider_tokens: CustomerProviderTokensTable;
+  payouts: PayoutsTable;
+  wallet_connections: WalletConnectionsTable;
 }

@@ -5,6 +5,7 @@ import { PaywallContentElement } from './paywall-content';
 import { ScaHandlerElement } from './sca-handler';
 import { SubscribeFormElement } from './subscribe-form';
 import { WalletBalanceElement } from './wallet-balance';
+import { WalletConnectElement } from './wallet-connect';
 
 attachContextRoot();
 define('paywall-config', PaywallConfigElement);
@@ -13,6 +14,7 @@ define('paywall-content', PaywallContentElement);
 define('wallet-balance', WalletBalanceElement);
 define('subscribe-form', SubscribeFormElement);
 define('sca-handler', ScaHandlerElement);
+define('wallet-connect', WalletConnectElement);
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -22,5 +24,6 @@ declare global {
     'wallet-balance': WalletBalanceElement;
     'subscribe-form': SubscribeFormElement;
     'sca-handler': ScaHandlerElement;
+    'wallet-connect': WalletConnectElement;
   }
 }

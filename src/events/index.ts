@@ -5,3 +5,4 @@ export * from './error';
 export * from './window';
 export * from './requires-action';
 export * from './subscription';
+export * from './wallet-connect';

@@ -38,6 +38,14 @@ export const ErrorCode = z.enum([
   'authentication_required',
   'authentication_failed',
   'cancel_at_provider',
+  'admin_api_disabled',
+  'wallet_not_connected',
+  'payout_in_progress',
+  'merchant_balance_too_low',
+  'milkipay_account_error',
+  'milkipay_payment_error',
+  'milkipay_error',
+  'milkipay_unavailable',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -50,6 +58,8 @@ export const ErrorBody = z.object({
     missing: z.optional(z.int()),
     /** `cancel_at_provider`: the payment provider's page where the reader cancels. */
     cancelUrl: z.optional(z.string()),
+    /** A payment provider's own error code (Milkipay `CAI-…`), kept as received. */
+    providerCode: z.optional(z.string()),
     issues: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
   }),
 });

@@ -11,3 +11,4 @@ export * from './subscriptions';
 export * from './notifications';
 export * from './hosted-messages';
 export * from './offer-token';
+export * from './wallet-connections';

@@ -14,7 +14,10 @@ import {
   MeResponse,
   PurchaseRequest,
   PurchaseResponse,
+  StartWalletConnectionResponse,
+  WalletConnectionsResponse,
   type AccessGrant,
+  type WalletConnection,
   type Subscription,
 } from '../protocol';
 import { BackendError, abortError, toBackendError } from './backend-error';
@@ -147,13 +150,30 @@ export class BackendClient {
    * not such a page of this backend is refused, so an answer can never send a window elsewhere.
    */
   paymentPageUrl(url: string): string {
+    return this.#hostedPage(url, /\/hosted\/(checkout|3ds)$/);
+  }
+
+  /** The reader's wallet connections (one per wallet provider the backend offers). */
+  async walletConnections(signal?: AbortSignal): Promise<WalletConnection[]> {
+    const { connections } = await this.#request('/v1/wallet-connections', { schema: WalletConnectionsResponse, signal });
+    return connections;
+  }
+
+  /** The backend page that connects `provider` in the hosted window (it sends the window on to the provider). */
+  async walletConnectUrl(provider: string, signal?: AbortSignal): Promise<string> {
+    const { authorizeUrl } = await this.#request(`/v1/wallet-connections/${encodeURIComponent(provider)}`, { method: 'POST', schema: StartWalletConnectionResponse, signal });
+    return this.#hostedPage(authorizeUrl, /\/hosted\/[a-z]+\/connect$/);
+  }
+
+  /** A hosted page the server sent, with the reader's `lang`; refused unless it is a page of this backend whose path matches `path`. */
+  #hostedPage(url: string, path: RegExp): string {
     let target: URL;
     try {
       target = new URL(url, this.baseUrl + '/');
     } catch (error) {
       throw new BackendError('invalid_response', 'The payment service sent an unreadable payment page address.', { cause: error });
     }
-    if (target.origin !== this.origin || !/\/hosted\/(checkout|3ds)$/.test(target.pathname)) {
+    if (target.origin !== this.origin || !path.test(target.pathname)) {
       throw new BackendError('invalid_response', `The payment service sent a payment page outside ${this.origin}/hosted/.`);
     }
     const lang = this.#locale().split(/[-_]/)[0]?.toLowerCase();

@@ -21,6 +21,9 @@ const CONTRACT = [
   ['get', '/v1/payment-intents/{id}'],
   ['post', '/v1/payment-intents/{id}/confirm'],
   ['get', '/v1/sandbox/outbox'],
+  ['get', '/v1/wallet-connections'],
+  ['post', '/v1/wallet-connections/{provider}'],
+  ['post', '/v1/admin/payouts'],
 ] as const;
 
 const IGNORED = new Set(['$schema', 'title', 'description', 'format', 'default', 'examples']);

@@ -40,7 +40,7 @@ export function closeServices(services: PaywallServices): void {
 }
 
 /** The kit elements that mountInConfig can render. */
-type KitTag = 'paywall-button' | 'paywall-content' | 'wallet-balance';
+type KitTag = 'paywall-button' | 'paywall-content' | 'wallet-balance' | 'wallet-connect';
 
 /**
  * Renders `template` inside `<paywall-config backend=BACKEND>` (with `locale` when given) and
