@@ -1,5 +1,6 @@
 import type { Wallet } from '../protocol';
 import { BackendClient, resolveBaseUrl } from './backend-client';
+import { ContentLoader } from './content-loader';
 import { EntitlementStore } from './entitlement-store';
 import { NotificationSocket } from './notification-socket';
 import { PurchaseFlow } from './purchase-flow';
@@ -36,6 +37,8 @@ export class PaywallServices {
   readonly client: BackendClient;
   readonly notifications: NotificationSocket;
   readonly entitlements: EntitlementStore;
+  /** Paid fragments, loaded together when many parts unlock at once. */
+  readonly content: ContentLoader;
   readonly wallet: WalletStore;
   readonly purchases: PurchaseFlow;
   /** The reader's subscriptions, live. */
@@ -63,6 +66,7 @@ export class PaywallServices {
     this.notifications = new NotificationSocket(backend, this.session, options.WebSocket ? { WebSocket: options.WebSocket } : {});
     // The notification feed reaches entitlements and wallet here; each listens only while it has subscribers.
     this.entitlements = new EntitlementStore(this.client, this.session, { notifications: this.notifications });
+    this.content = new ContentLoader(this.client);
     this.wallet = new WalletStore(this.client, this.session, this.notifications);
     this.subscriptions = new SubscriptionStore(this.client, this.session, this.notifications);
     this.sca = new ScaFlow({
