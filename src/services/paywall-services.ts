@@ -26,6 +26,17 @@ function registry(): Map<string, PaywallServices> {
   return (holder[REGISTRY] ??= new Map());
 }
 
+/** Every element asks on every update; parsing a URL each time costs more than all the rest of the lookup. */
+const resolvedUrls = new Map<string, URL>();
+
+/** `resolveBaseUrl` of `backend` against the page's current address, remembered. */
+function resolved(backend: string): URL {
+  const key = `${typeof location !== 'undefined' ? location.href : ''} ${backend}`;
+  let url = resolvedUrls.get(key);
+  if (!url) resolvedUrls.set(key, (url = resolveBaseUrl(backend)));
+  return url;
+}
+
 /**
  * Everything the elements share for one backend: session, client, entitlements, notification
  * socket, wallet and purchases. One instance per backend origin per page (`PaywallServices.for`);
@@ -48,7 +59,7 @@ export class PaywallServices {
 
   /** The services of `backend` (absolute, or relative to the page); throws BackendError configuration_error for a bad URL. */
   static for(backend: string, options: PaywallServicesOptions = {}): PaywallServices {
-    const url = resolveBaseUrl(backend);
+    const url = resolved(backend);
     const services = registry();
     let found = services.get(url.origin);
     if (!found) {
