@@ -105,9 +105,15 @@ export class PaywallContentElement extends PaywallElement {
     onError: (error) => this.#fail(error),
   });
 
+  #productFrom: { attribute: string | undefined; product: string | null } | null = null;
+
+  /** The valid product id, parsed once per change of the attribute (an update asks several times). */
   #product(): string | null {
-    const parsed = z.safeParse(ProductId, this.product);
-    return parsed.success ? parsed.data : null;
+    if (!this.#productFrom || this.#productFrom.attribute !== this.product) {
+      const parsed = z.safeParse(ProductId, this.product);
+      this.#productFrom = { attribute: this.product, product: parsed.success ? parsed.data : null };
+    }
+    return this.#productFrom.product;
   }
 
   #eventSource(): AccessEventSource {
