@@ -1,13 +1,12 @@
 import * as z from 'zod/mini';
+import { AccessRequest, MAX_PRODUCTS_PER_ACCESS_CHECK } from './access';
 import { ProductId } from './catalog';
 
-export const MAX_PRODUCTS_PER_CONTENT_REQUEST = 200;
+export const MAX_PRODUCTS_PER_CONTENT_REQUEST = MAX_PRODUCTS_PER_ACCESS_CHECK;
 
-/** The paid fragments of several products in one request (a page with many paid parts). */
-export const ContentRequest = z.strictObject({
-  products: z.array(ProductId).check(z.minLength(1), z.maxLength(MAX_PRODUCTS_PER_CONTENT_REQUEST)),
-});
-export type ContentRequest = z.infer<typeof ContentRequest>;
+/** The paid fragments of several products in one request: the same list of 1–200 products an access check takes. */
+export const ContentRequest = AccessRequest;
+export type ContentRequest = AccessRequest;
 
 export const ContentFragment = z.object({
   product: ProductId,
