@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import {
-  AccessRequest, AccessResponse, CancelSubscriptionResponse, CatalogResponse, CreateSubscriptionRequest, CreateSubscriptionResponse, Credentials, ErrorBody,
+  AccessRequest, AccessResponse, CancelSubscriptionResponse, ContentRequest, ContentResponse, CatalogResponse, CreateSubscriptionRequest, CreateSubscriptionResponse, Credentials, ErrorBody,
   MeResponse, Notification, PaymentIntent, PaymentRequest, PaymentResponse, PurchaseRequest, PurchaseResponse, SandboxOutboxResponse, SessionResponse,
   StartWalletConnectionResponse, SubscriptionsResponse, TopUpRequest, TopUpResponse, WalletConnectionsResponse,
 } from '../src/protocol';
@@ -26,6 +26,7 @@ export const operations: Operation[] = [
   { method: 'get', path: '/v1/me', summary: 'The signed-in customer and wallet', auth: 'required', success: { status: 200, schema: MeResponse }, errors: [401] },
   { method: 'post', path: '/v1/access', summary: 'Check access to up to 200 products at once', auth: 'optional', body: AccessRequest, success: { status: 200, schema: AccessResponse }, errors: [400, 401] },
   { method: 'post', path: '/v1/purchases', summary: 'Buy a product or signed offer from the wallet (idempotent)', auth: 'optional', body: PurchaseRequest, success: { status: 200, schema: PurchaseResponse }, errors: [400, 401, 402, 404, 409] },
+  { method: 'post', path: '/v1/content', summary: 'The paid HTML fragments of up to 200 products at once: only those the caller may read', auth: 'optional', body: ContentRequest, success: { status: 200, schema: ContentResponse }, errors: [400, 402, 404] },
   { method: 'get', path: '/v1/content/{product}', summary: 'The paid HTML fragment of a product', auth: 'optional', success: { status: 200, contentType: 'text/html' }, errors: [400, 402, 404] },
   { method: 'post', path: '/v1/top-ups', summary: 'Top up the wallet with a card (hosted pages only)', auth: 'required', body: TopUpRequest, success: { status: 200, schema: TopUpResponse }, errors: [400, 401, 402, 403, 409] },
   { method: 'get', path: '/v1/subscriptions', summary: "The signed-in reader's subscriptions, newest first", auth: 'required', success: { status: 200, schema: SubscriptionsResponse }, errors: [401] },

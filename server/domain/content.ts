@@ -13,6 +13,11 @@ export class ContentLibrary {
     if (!this.config.products.has(product)) throw new ApiError(404, 'unknown_product', `There is no product "${product}" in the catalog.`);
   }
 
+  /** Whether `product` has a fragment to load from the backend (inline-only products have none). */
+  has(product: string): boolean {
+    return this.config.products.get(product)?.contentPath !== undefined;
+  }
+
   async fragment(product: string): Promise<string> {
     const path = this.config.products.get(product)?.contentPath;
     if (!path) throw new ApiError(404, 'not_found', `Product "${product}" has no content to load from the backend.`);

@@ -285,6 +285,7 @@ export class SubscriptionLifecycle {
       return {
         id: row.id, plan: row.plan, title: row.title, status, method: row.method,
         card: row.card_token_id ? cards.get(row.card_token_id) ?? null : null,
+        ...(row.provider ? { provider: row.provider } : {}),
         price: Number(row.price), currency: row.currency, periodLength: period.length, periodUnit: period.unit,
         currentPeriodStart: anchor === null ? null : iso(n === 0 ? Number(row.created_at) : periodStart(anchor, n, period)),
         currentPeriodEnd: anchor === null ? null : iso(periodEnd(anchor, n, period)),

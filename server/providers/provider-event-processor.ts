@@ -16,6 +16,11 @@ import type { ProviderTokens } from './provider-tokens';
 type Trx = Kysely<Database>;
 type SaleRow = Selectable<ProviderSalesTable>;
 
+const updated = (sub: SubscriptionRow, status: 'canceled' | 'active', reason: string): PendingNotification => ({
+  customerId: sub.customer_id, type: 'subscribe.updated',
+  resource: { subscription: sub.id, plan: sub.plan, status, reason, accessUntil: sub.access_until === null ? null : new Date(Number(sub.access_until)).toISOString() },
+});
+
 /** An event that names something we do not know or that contradicts what was sold: nothing is applied. */
 export class ProviderEventRejected extends Error {
   constructor(readonly code: 'unknown_checkout' | 'unknown_sale' | 'amount_mismatch', detail: string) {
@@ -188,15 +193,13 @@ export class ProviderEventProcessor {
     switch (kind) {
       case 'subscription.canceled':
         // Canceled at the provider: access lasts until the end of the paid period.
-        if (sub.status === 'active' || sub.status === 'past_due') {
-          await trx.updateTable('subscriptions').set({ status: 'canceled', cancel_at_period_end: 1, canceled_at: at, updated_at: at }).where('id', '=', sub.id).execute();
-        }
-        return [];
+        if (sub.status !== 'active' && sub.status !== 'past_due') return [];
+        await trx.updateTable('subscriptions').set({ status: 'canceled', cancel_at_period_end: 1, canceled_at: at, updated_at: at }).where('id', '=', sub.id).execute();
+        return [updated(sub, 'canceled', reason)];
       case 'subscription.uncanceled':
-        if (sub.status === 'canceled' && Number(sub.access_until ?? 0) > at) {
-          await trx.updateTable('subscriptions').set({ status: 'active', cancel_at_period_end: 0, canceled_at: null, updated_at: at }).where('id', '=', sub.id).execute();
-        }
-        return [];
+        if (sub.status !== 'canceled' || Number(sub.access_until ?? 0) <= at) return [];
+        await trx.updateTable('subscriptions').set({ status: 'active', cancel_at_period_end: 0, canceled_at: null, updated_at: at }).where('id', '=', sub.id).execute();
+        return [updated(sub, 'active', reason)];
       case 'subscription.expired':
         return this.#end(trx, sub, 'expired', reason, now);
       case 'subscription.failed': {

@@ -1,20 +1,32 @@
 import { Hono } from 'hono';
-import { ProductId } from '../../src/protocol';
+import { ContentRequest, ProductId, type ContentResponse } from '../../src/protocol';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../http/context';
-import { parseWith } from '../http/read-json';
+import { parseWith, readJson } from '../http/read-json';
 import type { Services } from '../services';
 
 export function contentRoutes({ content, entitlements }: Services) {
-  return new Hono<AppEnv>().get('/v1/content/:product', async (c) => {
-    const product = parseWith(ProductId, c.req.param('product'));
-    content.assertKnown(product);
-    const customerId = c.get('auth')?.customer.id ?? null;
-    const [grant] = await entitlements.check(customerId, [product]);
-    if (!grant?.granted) throw new ApiError(402, 'access_required', 'Buy access to read this.');
-    const html = await content.fragment(product);
-    c.header('Cache-Control', 'private, no-store');
-    c.header('Vary', 'Authorization');
-    return c.html(html);
-  });
+  return new Hono<AppEnv>()
+    .get('/v1/content/:product', async (c) => {
+      const product = parseWith(ProductId, c.req.param('product'));
+      content.assertKnown(product);
+      const customerId = c.get('auth')?.customer.id ?? null;
+      const [grant] = await entitlements.check(customerId, [product]);
+      if (!grant?.granted) throw new ApiError(402, 'access_required', 'Buy access to read this.');
+      const html = await content.fragment(product);
+      c.header('Cache-Control', 'private, no-store');
+      c.header('Vary', 'Authorization');
+      return c.html(html);
+    })
+    .post('/v1/content', async (c) => {
+      const products = [...new Set((await readJson(c, ContentRequest)).products)];
+      for (const product of products) content.assertKnown(product);
+      const customerId = c.get('auth')?.customer.id ?? null;
+      const readable = (await entitlements.check(customerId, products)).filter((grant) => grant.granted && content.has(grant.product));
+      if (!readable.length) throw new ApiError(402, 'access_required', 'Buy access to read any of these.');
+      const body: ContentResponse = { content: await Promise.all(readable.map(async ({ product }) => ({ product, html: await content.fragment(product) }))) };
+      c.header('Cache-Control', 'private, no-store');
+      c.header('Vary', 'Authorization');
+      return c.json(body);
+    });
 }

@@ -20,6 +20,9 @@ const ButtonAttributes = z.object({
   currency: z.optional(Currency),
 });
 
+/** What is being bought (product id and display price), or why nothing is. */
+type ReadAttributes = { target: PurchaseTarget & { product: string }; problem: null } | { target: null; problem: string };
+
 /**
  * Buys access to a product: one click from the wallet, or through the backend's hosted sign-in and
  * top-up windows when needed; with `method="card"`, by card on the backend's hosted checkout page
@@ -122,8 +125,21 @@ export class PaywallButtonElement extends PaywallElement {
     return unsubscribe;
   });
 
+  #readFrom: unknown[] | null = null;
+  #readResult: ReadAttributes | null = null;
+
+  /** The attributes read, once per change of them: an update asks several times, and parsing is not free. */
+  #read() {
+    const from = [this.method, this.offer, this.product, this.price, this.currency];
+    if (!this.#readFrom || from.some((value, i) => !Object.is(value, this.#readFrom![i]))) {
+      this.#readFrom = from;
+      this.#readResult = this.#parseAttributes();
+    }
+    return this.#readResult!;
+  }
+
   /** What is being bought (product id and display price, from the attributes or the offer), or why nothing is. */
-  #read(): { target: PurchaseTarget & { product: string }; problem: null } | { target: null; problem: string } {
+  #parseAttributes(): ReadAttributes {
     if (this.method != null && !z.safeParse(PaymentMethod, this.method).success) {
       return { target: null, problem: `method="${this.method}" is not a payment method (wallet or card)` };
     }

@@ -29,6 +29,8 @@ export type PaywallContentState = 'checking' | 'locked' | 'loading' | 'unlocked'
  * @slot - With `inline`: the content to reveal on access.
  * @csspart content - The wrapper of the revealed content.
  * @csspart status - Loading and error messages.
+ * @cssprop [--paywall-content-reserve=auto] - Height kept for the paid part (the locked slot, then the
+ *   revealed content) from the first paint, so revealing content up to this height moves nothing below.
  * @fires paywall-access - Access confirmed and content revealed.
  * @fires paywall-denied - The reader has no access (or lost it on expiry or sign-out).
  * @fires paywall-error - Loading the content failed.
@@ -39,6 +41,9 @@ export class PaywallContentElement extends PaywallElement {
     css`
       :host {
         display: block;
+      }
+      .paid {
+        min-height: var(--paywall-content-reserve, auto);
       }
     `,
   ];
@@ -82,7 +87,7 @@ export class PaywallContentElement extends PaywallElement {
       if (!load || !product) return null;
       const services = this.services!;
       this.state = 'loading';
-      const fragment = src ? await services.client.fragment(src, signal) : await services.client.content(product, signal);
+      const fragment = src ? await services.client.fragment(src, signal) : await services.content.load(product, signal);
       const container = await sanitizedContainer(fragment, trusted);
       signal.throwIfAborted();
       return container;
@@ -100,9 +105,15 @@ export class PaywallContentElement extends PaywallElement {
     onError: (error) => this.#fail(error),
   });
 
+  #productFrom: { attribute: string | undefined; product: string | null } | null = null;
+
+  /** The valid product id, parsed once per change of the attribute (an update asks several times). */
   #product(): string | null {
-    const parsed = z.safeParse(ProductId, this.product);
-    return parsed.success ? parsed.data : null;
+    if (!this.#productFrom || this.#productFrom.attribute !== this.product) {
+      const parsed = z.safeParse(ProductId, this.product);
+      this.#productFrom = { attribute: this.product, product: parsed.success ? parsed.data : null };
+    }
+    return this.#productFrom.product;
   }
 
   #eventSource(): AccessEventSource {
@@ -165,8 +176,10 @@ export class PaywallContentElement extends PaywallElement {
     const unlocked = this.state === 'unlocked';
     return html`
       <slot name="teaser"></slot>
-      ${unlocked ? nothing : html`<slot name="locked"></slot>`}
-      <div part="content" ?hidden=${!unlocked}>${this.inline ? html`<slot></slot>` : html`<slot name="paid"></slot>`}</div>
+      <div class="paid">
+        ${unlocked ? nothing : html`<slot name="locked"></slot>`}
+        <div part="content" ?hidden=${!unlocked}>${this.inline ? html`<slot></slot>` : html`<slot name="paid"></slot>`}</div>
+      </div>
       <p part="status" role="status" aria-live="polite" class=${this.state === 'error' ? 'error' : 'visually-hidden'}>
         ${this.state === 'loading' ? this.t.loading : this.state === 'error' ? errorText(this.locale, this.#errorCode) : ''}
       </p>

@@ -190,24 +190,40 @@ export function errorText(locale: Locale, code: string, fallback?: string): stri
   return known[code] ?? (locale === 'en' && fallback ? fallback : known.generic!);
 }
 
+const numberFormats = new Map<string, Intl.NumberFormat>();
+
+/** Creating an Intl.NumberFormat costs far more than using one, and a page may render hundreds of prices. */
+function numberFormat(locale: Locale, options: Intl.NumberFormatOptions = {}): Intl.NumberFormat {
+  const key = `${locale} ${JSON.stringify(options)}`;
+  let format = numberFormats.get(key);
+  if (!format) numberFormats.set(key, (format = new Intl.NumberFormat(locale === 'de' ? 'de-DE' : 'en-IE', options)));
+  return format;
+}
+
+const moneyFormats = new Map<string, { format: Intl.NumberFormat; digits: number }>();
+
 /** Integer minor units to a localized price, using the currency's own number of decimals. */
 export function formatMoney(minor: number, currency: string, locale: Locale): string {
-  const format = new Intl.NumberFormat(locale === 'de' ? 'de-DE' : 'en-IE', { style: 'currency', currency });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(minor / 10 ** digits);
+  const key = `${locale} ${currency}`;
+  let money = moneyFormats.get(key);
+  if (!money) {
+    const format = numberFormat(locale, { style: 'currency', currency });
+    moneyFormats.set(key, (money = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 }));
+  }
+  return money.format.format(minor / 10 ** money.digits);
 }
 
 /** A validity in seconds as the largest whole unit: "30 days", "24 Stunden". */
 export function formatDuration(seconds: number, locale: Locale): string {
   const units: Array<[Intl.NumberFormatOptions['unit'], number]> = [['year', 31_536_000], ['day', 86_400], ['hour', 3_600], ['minute', 60]];
   const [unit, size] = units.find(([, size]) => seconds >= size && seconds % size === 0) ?? ['minute', 60];
-  return new Intl.NumberFormat(locale === 'de' ? 'de-DE' : 'en-IE', { style: 'unit', unit, unitDisplay: 'long' }).format(Math.max(1, Math.round(seconds / size)));
+  return numberFormat(locale, { style: 'unit', unit, unitDisplay: 'long' }).format(Math.max(1, Math.round(seconds / size)));
 }
 
 /** A billing period: "month", "3 months", "Monat", "3 Monate". */
 export function formatPeriod(length: number, unit: string, locale: Locale): string {
   const [one, many] = dictionaries[locale].periodUnits[unit] ?? [unit, unit];
-  return length === 1 ? one : `${new Intl.NumberFormat(locale === 'de' ? 'de-DE' : 'en-IE').format(length)} ${many}`;
+  return length === 1 ? one : `${numberFormat(locale).format(length)} ${many}`;
 }
 
 /** A plan's price per period: "€4.99 / month", "4,99 € / Monat". */

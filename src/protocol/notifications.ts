@@ -15,6 +15,8 @@ export const NotificationType = z.enum([
   'subscribe.success',
   'subscribe.failed',
   'subscribe.requires.action',
+  /** A subscription changed outside the reader's page (canceled or resumed at the payment provider). */
+  'subscribe.updated',
 ]);
 export type NotificationType = z.infer<typeof NotificationType>;
 

@@ -29,6 +29,8 @@ export const Subscription = z.object({
   status: SubscriptionStatus,
   method: PaymentMethod,
   card: z.nullable(CardSummary),
+  /** The payment provider that bills it (`verotel`, `paymentwall`); absent for the wallet and the sandbox. */
+  provider: z.optional(z.string()),
   /** What each period costs, fixed when the subscription started. */
   price: MinorUnits,
   currency: Currency,

@@ -4,6 +4,8 @@ import {
   AccessResponse,
   CancelSubscriptionResponse,
   CatalogResponse,
+  ContentRequest,
+  ContentResponse,
   CreateSubscriptionRequest,
   CreateSubscriptionResponse,
   PaymentIntent,
@@ -17,6 +19,7 @@ import {
   StartWalletConnectionResponse,
   WalletConnectionsResponse,
   type AccessGrant,
+  type ContentFragment,
   type WalletConnection,
   type Subscription,
 } from '../protocol';
@@ -184,6 +187,14 @@ export class BackendClient {
   /** The paid HTML fragment of `product` (only with access; 402 `access_required` otherwise). */
   content(product: string, signal?: AbortSignal): Promise<string> {
     return this.#request(`/v1/content/${encodeURIComponent(product)}`, { signal });
+  }
+
+  /** The paid fragments of `products` (1–200) the reader may read, in one request (402 `access_required` for none). */
+  async contents(products: string[], signal?: AbortSignal): Promise<ContentFragment[]> {
+    const body = z.safeParse(ContentRequest, { products });
+    if (!body.success) throw new BackendError('configuration_error', `Cannot load the content of ${JSON.stringify(products)}: ${z.prettifyError(body.error)}`);
+    const { content } = await this.#request('/v1/content', { method: 'POST', body: body.data, schema: ContentResponse, signal });
+    return content;
   }
 
   /**

@@ -2,6 +2,7 @@
 export { BackendError, isBackendError, type ClientErrorCode } from './backend-error';
 export { SessionStore, type StorageKind } from './session-store';
 export { BackendClient, type BackendClientOptions, type HostedPage } from './backend-client';
+export { ContentLoader } from './content-loader';
 export { EntitlementStore, type AccessSource, type AccessState, type EntitlementStoreOptions } from './entitlement-store';
 export { HostedWindow, HostedWindowEvent, type HostedWindowEventType } from './hosted-window';
 export { NotificationSocket, type NotificationSocketOptions } from './notification-socket';

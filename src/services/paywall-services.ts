@@ -1,5 +1,6 @@
 import type { Wallet } from '../protocol';
 import { BackendClient, resolveBaseUrl } from './backend-client';
+import { ContentLoader } from './content-loader';
 import { EntitlementStore } from './entitlement-store';
 import { NotificationSocket } from './notification-socket';
 import { PurchaseFlow } from './purchase-flow';
@@ -25,6 +26,17 @@ function registry(): Map<string, PaywallServices> {
   return (holder[REGISTRY] ??= new Map());
 }
 
+/** Every element asks on every update; parsing a URL each time costs more than all the rest of the lookup. */
+const resolvedUrls = new Map<string, URL>();
+
+/** `resolveBaseUrl` of `backend` against the page's current address, remembered. */
+function resolved(backend: string): URL {
+  const key = `${typeof location !== 'undefined' ? location.href : ''} ${backend}`;
+  let url = resolvedUrls.get(key);
+  if (!url) resolvedUrls.set(key, (url = resolveBaseUrl(backend)));
+  return url;
+}
+
 /**
  * Everything the elements share for one backend: session, client, entitlements, notification
  * socket, wallet and purchases. One instance per backend origin per page (`PaywallServices.for`);
@@ -36,6 +48,8 @@ export class PaywallServices {
   readonly client: BackendClient;
   readonly notifications: NotificationSocket;
   readonly entitlements: EntitlementStore;
+  /** Paid fragments, loaded together when many parts unlock at once. */
+  readonly content: ContentLoader;
   readonly wallet: WalletStore;
   readonly purchases: PurchaseFlow;
   /** The reader's subscriptions, live. */
@@ -45,7 +59,7 @@ export class PaywallServices {
 
   /** The services of `backend` (absolute, or relative to the page); throws BackendError configuration_error for a bad URL. */
   static for(backend: string, options: PaywallServicesOptions = {}): PaywallServices {
-    const url = resolveBaseUrl(backend);
+    const url = resolved(backend);
     const services = registry();
     let found = services.get(url.origin);
     if (!found) {
@@ -63,6 +77,7 @@ export class PaywallServices {
     this.notifications = new NotificationSocket(backend, this.session, options.WebSocket ? { WebSocket: options.WebSocket } : {});
     // The notification feed reaches entitlements and wallet here; each listens only while it has subscribers.
     this.entitlements = new EntitlementStore(this.client, this.session, { notifications: this.notifications });
+    this.content = new ContentLoader(this.client);
     this.wallet = new WalletStore(this.client, this.session, this.notifications);
     this.subscriptions = new SubscriptionStore(this.client, this.session, this.notifications);
     this.sca = new ScaFlow({

@@ -12,6 +12,7 @@ const CONTRACT = [
   ['get', '/v1/me'],
   ['post', '/v1/access'],
   ['post', '/v1/purchases'],
+  ['post', '/v1/content'],
   ['get', '/v1/content/{product}'],
   ['post', '/v1/top-ups'],
   ['get', '/v1/subscriptions'],

@@ -12,6 +12,7 @@ import { hours, listen, mountInConfig, useKit } from '../helpers/kit-fixture';
 const TOKEN = 'pc-token';
 const PRODUCT = 'pc-article';
 const OTHER = 'pc-other';
+const THIRD = 'pc-third';
 
 /** Whether a reader can see `node`: it, or the text node's range, has a box larger than a visually hidden one. */
 function visible(node: Node): boolean {
@@ -34,6 +35,49 @@ describe('<paywall-content>', () => {
   const locked = (el: PaywallContentElement) => el.querySelector('[slot="locked"]')!;
 
   describe('safe mode (default)', () => {
+    it('several parts unlocked by one answer are loaded with one POST /v1/content, only for those granted', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      backend.grants.set(OTHER, hours(1));
+      services.session.set(TOKEN);
+      const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}>
+        ${[PRODUCT, OTHER, THIRD].map((product) => html`<paywall-content product=${product}><p slot="locked">Buy ${product}</p></paywall-content>`)}
+      </paywall-config>`);
+      const [first, second, third] = [...wrapper.querySelectorAll('paywall-content')];
+      await until(() => first!.state === 'unlocked' && second!.state === 'unlocked' && third!.state === 'locked', 3000, 'two unlocked, one locked');
+      expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access', 'POST /v1/content']);
+      expect(backend.sent('/v1/content')[0]!.body).to.deep.equal({ products: [PRODUCT, OTHER] });
+      expect(first!.querySelector('[data-paywall-content]')!.textContent).to.equal(`Paid ${PRODUCT}`);
+      expect(second!.querySelector('[data-paywall-content]')!.textContent).to.equal(`Paid ${OTHER}`);
+      expect(third!.querySelector('[data-paywall-content]')).to.equal(null);
+    });
+
+    it('a part the batched answer leaves out gets its own answer: access revoked meanwhile is an error, the other still opens', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      backend.grants.set(OTHER, hours(1));
+      services.session.set(TOKEN);
+      // OTHER is revoked between the access check and the content request (then the fake backend answers).
+      worker.use(http.post(`${BACKEND}/v1/content`, () => void backend.grants.delete(OTHER)));
+      const errors = listen<PaywallErrorEvent>(document, 'paywall-error');
+      const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}>
+        ${[PRODUCT, OTHER].map((product) => html`<paywall-content product=${product}><p slot="locked">Buy ${product}</p></paywall-content>`)}
+      </paywall-config>`);
+      const [first, second] = [...wrapper.querySelectorAll('paywall-content')];
+      await until(() => first!.state === 'unlocked' && second!.state === 'error', 3000, 'one unlocked, one error');
+      expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access', 'POST /v1/content', `GET /v1/content/${OTHER}`]);
+      expect(errors.map((e) => [e.code, e.product])).to.deep.equal([['access_required', OTHER]]);
+      expect(second!.querySelector('[data-paywall-content]')).to.equal(null);
+    });
+
+    it('--paywall-content-reserve keeps the height of the paid part from locked to unlocked', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      const el = await content(html`<paywall-content product=${PRODUCT} style="--paywall-content-reserve: 10em"><p slot="teaser">Free teaser.</p><p slot="locked">Buy to read on.</p></paywall-content>`);
+      const lockedHeight = el.getBoundingClientRect().height;
+      await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      expect(el.getBoundingClientRect().height).to.equal(lockedHeight);
+      expect(lockedHeight).to.be.greaterThan(parseFloat(getComputedStyle(el).fontSize) * 10);
+    });
+
     it('signed out: teaser and locked message shown, nothing paid fetched or in the page', async () => {
       const denied = listen<PaywallDeniedEvent>(document, 'paywall-denied');
       const el = await content();

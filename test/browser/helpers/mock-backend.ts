@@ -128,6 +128,15 @@ export class FakeBackend {
         this.tokens.delete(token);
         return new HttpResponse(null, { status: 204 });
       }),
+      http.post(`${BACKEND}/v1/content`, async ({ request }) => {
+        const { seen, token, bad } = await record(request);
+        if (bad) return error(401, 'unauthenticated');
+        const products: string[] = seen.body.products;
+        if (!products.length || products.length > 200) return error(400, 'validation_failed');
+        const readable = [...new Set(products)].filter((product) => token && Date.parse(this.grants.get(product) ?? '') > Date.now());
+        if (!readable.length) return error(402, 'access_required');
+        return HttpResponse.json({ content: readable.map((product) => ({ product, html: `<p>Paid ${product}</p>` })) });
+      }),
       http.get(`${BACKEND}/v1/content/:product`, async ({ request, params }) => {
         const { token, bad } = await record(request);
         if (bad) return error(401, 'unauthenticated');
