@@ -15,6 +15,8 @@ import { tokens } from './internal/shared-styles';
 export type SubscribeFormState = 'loading' | 'ready' | 'working' | 'window-open' | 'subscribed' | 'confirming' | 'error';
 
 const PLAN_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const PROVIDER_NAMES: Record<string, string> = { verotel: 'Verotel', paymentwall: 'Paymentwall' };
+const providerName = (id: string) => PROVIDER_NAMES[id] ?? id;
 
 /**
  * Lists subscription plans with their localized price and period and subscribes the reader
@@ -35,6 +37,7 @@ const PLAN_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * @csspart next-billing - Its next billing date, or until when access lasts.
  * @csspart payment-method - The card (brand and last four digits) or the wallet it is paid with.
  * @csspart cancel - The cancel button.
+ * @csspart provider-cancel - The link to the payment provider's cancel page, when only the provider can cancel.
  * @csspart confirm - The inline cancel confirmation.
  * @csspart keep - The "Keep subscription" button of the confirmation.
  * @csspart confirm-cancel - The "Cancel subscription" button of the confirmation.
@@ -115,6 +118,8 @@ export class SubscribeFormElement extends PaywallElement {
   #reported: string | null | undefined = undefined;
   #busy = false;
   #confirming = false;
+  /** Where the reader cancels a subscription only its payment provider can cancel (after `cancel_at_provider`). */
+  #providerCancelUrl = '';
   /** Where focus goes after the next render. */
   #focusNext: string | null = null;
 
@@ -255,6 +260,7 @@ export class SubscribeFormElement extends PaywallElement {
     if (!services || this.#busy) return;
     this.#busy = true;
     this.#confirming = false;
+    this.#providerCancelUrl = '';
     this.state = 'working';
     this.status = this.t.working;
     services.subscriptions
@@ -267,6 +273,7 @@ export class SubscribeFormElement extends PaywallElement {
       })
       .catch((error) => {
         this.#busy = false;
+        this.#providerCancelUrl = toBackendError(error).cancelUrl ?? '';
         this.#fail(error);
       });
   }
@@ -318,7 +325,7 @@ export class SubscribeFormElement extends PaywallElement {
       <p id="current-title" class="title">${t.yourSubscription}: ${subscription.title}</p>
       <p part="subscription-state">${t.subscriptionStatus[subscription.status] ?? subscription.status}</p>
       ${next ? html`<p part="next-billing">${t.nextBilling(next)}</p>` : until ? html`<p part="next-billing">${t.accessUntil(until)}</p>` : nothing}
-      <p part="payment-method" class="muted">${subscription.method === 'card' && subscription.card ? t.paidWithCard(subscription.card.brand, subscription.card.last4) : t.paidFromWallet}</p>
+      <p part="payment-method" class="muted">${subscription.provider ? t.billedBy(providerName(subscription.provider)) : subscription.method === 'card' && subscription.card ? t.paidWithCard(subscription.card.brand, subscription.card.last4) : t.paidFromWallet}</p>
       ${this.#confirming
         ? html`<div part="confirm" class="confirm" role="group" aria-labelledby="confirm-text" @keydown=${this.#onConfirmKeydown}>
             <p id="confirm-text">${t.confirmCancel(subscription.title, until)}</p>
@@ -339,6 +346,7 @@ export class SubscribeFormElement extends PaywallElement {
     return html`
       ${!this.catalog ? html`<span class="muted">${this.t.loading}</span>` : current ? this.#renderCurrent(current) : this.#renderPlans()}
       ${this.errorMessage ? html`<span part="error" class="error">${this.errorMessage}</span>` : nothing}
+      ${this.errorMessage && this.#providerCancelUrl ? html`<a part="provider-cancel" href=${this.#providerCancelUrl} target="_blank" rel="noopener">${this.t.cancelAtProvider}</a>` : nothing}
       <span part="status" class="visually-hidden" role="status" aria-live="polite">${this.status}</span>
     `;
   }

@@ -301,7 +301,7 @@ export class BackendClient {
     }
     const parsed = z.safeParse(ErrorBody, json);
     if (!parsed.success) return new BackendError('invalid_response', `The payment service answered ${status} without a readable error.`, { status });
-    const { code, message, signInUrl, topUpUrl, missing } = parsed.data.error;
-    return new BackendError(code, message, { status, signInUrl, topUpUrl, missing });
+    const { code, message, signInUrl, topUpUrl, missing, cancelUrl } = parsed.data.error;
+    return new BackendError(code, message, { status, signInUrl, topUpUrl, missing, cancelUrl });
   }
 }

@@ -14,6 +14,8 @@ export interface BackendErrorDetails {
   signInUrl?: string;
   topUpUrl?: string;
   missing?: number;
+  /** `cancel_at_provider`: the payment provider's page where the reader cancels. */
+  cancelUrl?: string;
   cause?: unknown;
 }
 
@@ -26,6 +28,7 @@ export class BackendError extends Error {
   readonly status: number;
   readonly signInUrl?: string;
   readonly topUpUrl?: string;
+  readonly cancelUrl?: string;
   readonly missing?: number;
 
   constructor(code: string, message: string, details: BackendErrorDetails = {}) {
@@ -36,6 +39,8 @@ export class BackendError extends Error {
     if (details.signInUrl !== undefined) this.signInUrl = details.signInUrl;
     if (details.topUpUrl !== undefined) this.topUpUrl = details.topUpUrl;
     if (details.missing !== undefined) this.missing = details.missing;
+    // Only a web page: the link is shown to the reader.
+    if (details.cancelUrl !== undefined && /^https?:\/\//.test(details.cancelUrl)) this.cancelUrl = details.cancelUrl;
   }
 }
 

@@ -3,9 +3,9 @@ import { sendKeys } from '@web/test-runner-commands';
 import { nothing } from 'lit';
 import '../../../src/index';
 import type { SubscribeFormElement } from '../../../src/components/subscribe-form';
-import type { PaywallSubscriptionEvent } from '../../../src/events';
+import type { PaywallErrorEvent, PaywallSubscriptionEvent } from '../../../src/events';
 import { BACKEND, until } from '../helpers/mock-backend';
-import { FakePayments, subscription } from '../helpers/mock-payments';
+import { FakePayments, VEROTEL_CANCEL_URL, subscription } from '../helpers/mock-payments';
 import { listen, useKit } from '../helpers/kit-fixture';
 import { postFromPopup } from '../helpers/popups';
 
@@ -138,6 +138,29 @@ describe('<subscribe-form>', () => {
     expect(text(part(el, 'next-billing')[0])).to.equal('Access until 1 March 2031');
     expect(part(el, 'cancel')).to.have.length(0);
     expect(events.map((e) => e.status)).to.deep.equal(['canceled']);
+  });
+
+  it('a subscription a provider bills says so; when only the provider can cancel it, links to its page and changes nothing', async () => {
+    payments.subscriptions = [subscription({ method: 'card', card: null, provider: 'verotel' })];
+    kit.services.session.set(TOKEN);
+    const el = await mount();
+    await until(() => el.state === 'subscribed', 3000, 'subscribed');
+    await el.updateComplete;
+    expect(text(part(el, 'payment-method')[0])).to.equal('Billed by Verotel');
+    const errors = listen<PaywallErrorEvent>(el, 'paywall-error');
+    part(el, 'cancel')[0]!.click();
+    await el.updateComplete;
+    part(el, 'confirm-cancel')[0]!.click();
+    await until(() => el.state === 'error', 3000, 'error shown');
+    await el.updateComplete;
+    expect(text(part(el, 'error')[0])).to.equal('This subscription is billed by a payment provider: cancel it on their page.');
+    const link = part(el, 'provider-cancel')[0] as HTMLAnchorElement;
+    expect(link.href).to.equal(VEROTEL_CANCEL_URL);
+    expect(link.target).to.equal('_blank');
+    expect(text(link)).to.equal('Cancel on the payment provider’s page');
+    expect(errors.map((e) => e.code)).to.deep.equal(['cancel_at_provider']);
+    expect(text(part(el, 'subscription-state')[0]), 'nothing changed here').to.equal('Active');
+    await expect(el).to.be.accessible();
   });
 
   it('shows a configuration error for a plan the backend does not sell', async () => {

@@ -40,6 +40,8 @@ export function intent(overrides: Record<string, unknown> = {}): any {
  * Plans, subscriptions, card payments and payment intents beside a FakeBackend (whose tokens,
  * grants and request log it shares), answering like the reference server.
  */
+export const VEROTEL_CANCEL_URL = 'https://secure.verotel.com/cancel-subscription?saleID=433456&shopID=12345&version=4&signature=abc';
+
 export class FakePayments {
   plans: any[] = PLANS.map((p) => ({ ...p }));
   subscriptions: any[] = [];
@@ -89,6 +91,8 @@ export class FakePayments {
         if (!ok) return error(401, 'unauthenticated');
         const found = this.subscriptions.find((s) => s.id === params.id);
         if (!found) return error(404, 'subscription_not_found');
+        // Like the reference server for a FlexPay subscription: only the buyer cancels, on Verotel's page.
+        if (found.provider === 'verotel') return error(409, 'cancel_at_provider', { cancelUrl: VEROTEL_CANCEL_URL });
         Object.assign(found, { status: 'canceled', cancelAtPeriodEnd: true, canceledAt: iso(Date.now()), nextBillingAt: null });
         return HttpResponse.json({ subscription: found });
       }),
