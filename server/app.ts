@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { ApiError } from './errors';
 import { authenticate } from './http/auth';
+import { limitBody } from './http/body-limit';
 import type { AppEnv } from './http/context';
 import { buildOpenApi } from './openapi';
 import { accessRoutes } from './routes/access';
@@ -39,11 +39,8 @@ export function createApp(services: Services) {
     allowHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
   }));
-  app.use('/v1/*', bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES / 1024} kB.`);
-    },
+  app.use('/v1/*', limitBody(MAX_BODY_BYTES, () => {
+    throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES / 1024} kB.`);
   }));
   app.use('/v1/*', authenticate(accounts));
 
