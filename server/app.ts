@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { ApiError } from './errors';
 import { authenticate } from './http/auth';
 import { limitBody } from './http/body-limit';
+import { cors } from './http/cors';
 import type { AppEnv } from './http/context';
 import { buildOpenApi } from './openapi';
 import { accessRoutes } from './routes/access';
@@ -34,10 +34,10 @@ export function createApp(services: Services) {
   });
 
   app.use('/v1/*', cors({
-    origin: (origin) => (config.merchantOrigins.includes(origin) || origin === config.ownOrigin ? origin : null),
+    allowOrigin: (origin) => (config.merchantOrigins.includes(origin) || origin === config.ownOrigin ? origin : null),
     allowMethods: ['GET', 'POST', 'DELETE'],
     allowHeaders: ['Authorization', 'Content-Type'],
-    maxAge: 600,
+    maxAgeSeconds: 600,
   }));
   app.use('/v1/*', limitBody(MAX_BODY_BYTES, () => {
     throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES / 1024} kB.`);

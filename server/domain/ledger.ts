@@ -63,20 +63,14 @@ export class Ledger {
     const accountOf = (side: SystemAccount | 'wallet') => (side === 'wallet' ? walletId(customerId, currency) : systemAccountId(side, currency));
     const from = accountOf(posting.from);
     const to = accountOf(posting.to);
-    for (const side of [posting.from, posting.to]) {
-      if (side !== 'wallet') await this.#ensureSystemAccount(trx, side, currency);
-    }
-    const debited = await trx
-      .updateTable('ledger_accounts')
-      .set({ balance: sql`balance - ${amount}` })
-      .where('id', '=', from)
-      .$if(posting.from === 'wallet', (q) => q.where('balance', '>=', amount))
-      .executeTakeFirst();
-    if (Number(debited.numUpdatedRows) !== 1) {
+    // Each side's update returns the balance it leaves, so the wallet need not be read again.
+    const debited = await this.#move(trx, posting.from, currency, from, -amount);
+    if (!debited) {
       const wallet = await this.lockWallet(trx, customerId, currency);
       throw new InsufficientFundsError(wallet.balance, amount);
     }
-    await trx.updateTable('ledger_accounts').set({ balance: sql`balance + ${amount}` }).where('id', '=', to).execute();
+    const credited = await this.#move(trx, posting.to, currency, to, amount);
+    if (!credited) throw new Error(`Ledger account ${to} does not exist`);
     const { id } = await trx
       .insertInto('ledger_transactions')
       .values({ kind, customer_id: customerId, reference: posting.reference ?? null, created_at: at.getTime() })
@@ -87,8 +81,27 @@ export class Ledger {
       { transaction_id: transactionId, account_id: from, amount: -amount },
       { transaction_id: transactionId, account_id: to, amount },
     ]).execute();
-    const wallet = await this.lockWallet(trx, customerId, currency);
-    return { transactionId, wallet };
+    const wallet = posting.from === 'wallet' ? debited : credited;
+    return { transactionId, wallet: { balance: Number(wallet.balance), currency: wallet.currency } };
+  }
+
+  /**
+   * Adds `delta` to an account's cached balance and returns the new balance, or undefined when a
+   * wallet debit would overdraw (the conditional update matches no row). A system account is
+   * created on its first movement.
+   */
+  async #move(trx: Trx, side: SystemAccount | 'wallet', currency: string, id: string, delta: number): Promise<{ balance: number; currency: string } | undefined> {
+    const update = () => trx
+      .updateTable('ledger_accounts')
+      .set({ balance: sql`balance + ${delta}` })
+      .where('id', '=', id)
+      .$if(side === 'wallet' && delta < 0, (q) => q.where('balance', '>=', -delta))
+      .returning(['balance', 'currency'])
+      .executeTakeFirst();
+    const moved = await update();
+    if (moved || side === 'wallet') return moved;
+    await this.#ensureSystemAccount(trx, side, currency);
+    return update();
   }
 
   async #ensureSystemAccount(trx: Trx, purpose: SystemAccount, currency: string): Promise<void> {
