@@ -6,17 +6,16 @@ import type { SqliteDatabase } from 'kysely';
  * its statement reused: Kysely's driver prepares every query anew, which costs more than running
  * the short queries the server makes. Kysely passes values as parameters, so the texts are few.
  * SQLite re-prepares a statement by itself when the schema changes (a migration, a dropped and
- * recreated table), so a cached statement never runs against a stale schema. A statement still
- * being iterated (a streamed query) is busy; a query of the same text meanwhile gets its own.
+ * recreated table), so a cached statement never runs against a stale schema. Kysely runs one
+ * query at a time on the one connection, so a statement is never used twice at once.
  */
 export function reusingStatements(sqlite: SQLiteDatabase, limit = 1000): SqliteDatabase {
   const statements = new Map<string, Statement>();
   return {
     prepare(sql: string) {
       const cached = statements.get(sql);
-      if (cached && !cached.busy) return cached;
+      if (cached) return cached;
       const statement = sqlite.prepare(sql);
-      if (cached) return statement;
       // Texts that vary with a list's length could grow without bound: forget the oldest.
       if (statements.size >= limit) statements.delete(statements.keys().next().value!);
       statements.set(sql, statement);
