@@ -63,26 +63,28 @@ export class Ledger {
     const accountOf = (side: SystemAccount | 'wallet') => (side === 'wallet' ? walletId(customerId, currency) : systemAccountId(side, currency));
     const from = accountOf(posting.from);
     const to = accountOf(posting.to);
-    // Each side's update returns the balance it leaves, so the wallet need not be read again.
-    const debited = await this.#move(trx, posting.from, currency, from, -amount);
-    if (!debited) {
-      const wallet = await this.lockWallet(trx, customerId, currency);
-      throw new InsufficientFundsError(wallet.balance, amount);
+    const legs = [{ side: posting.from, id: from, delta: -amount }, { side: posting.to, id: to, delta: amount }];
+    // The wallet moves first: its debit is the overdraft check, and its update returns the balance.
+    let wallet: Wallet | undefined;
+    for (const leg of legs.filter((l) => l.side === 'wallet')) {
+      const moved = await this.#move(trx, leg.side, currency, leg.id, leg.delta);
+      if (!moved) {
+        const current = await this.lockWallet(trx, customerId, currency);
+        throw new InsufficientFundsError(current.balance, amount);
+      }
+      wallet = { balance: Number(moved.balance), currency: moved.currency };
     }
-    const credited = await this.#move(trx, posting.to, currency, to, amount);
-    if (!credited) throw new Error(`Ledger account ${to} does not exist`);
     const { id } = await trx
       .insertInto('ledger_transactions')
       .values({ kind, customer_id: customerId, reference: posting.reference ?? null, created_at: at.getTime() })
       .returning('id')
       .executeTakeFirstOrThrow();
     const transactionId = Number(id);
-    await trx.insertInto('ledger_entries').values([
-      { transaction_id: transactionId, account_id: from, amount: -amount },
-      { transaction_id: transactionId, account_id: to, amount },
-    ]).execute();
-    const wallet = posting.from === 'wallet' ? debited : credited;
-    return { transactionId, wallet: { balance: Number(wallet.balance), currency: wallet.currency } };
+    // System accounts are shared by every customer's postings and, on PostgreSQL, an updated row
+    // stays locked until commit: they move as late as their entries (which reference them) allow.
+    for (const leg of legs.filter((l) => l.side !== 'wallet')) await this.#move(trx, leg.side, currency, leg.id, leg.delta);
+    await trx.insertInto('ledger_entries').values(legs.map((leg) => ({ transaction_id: transactionId, account_id: leg.id, amount: leg.delta }))).execute();
+    return { transactionId, wallet: wallet ?? (await this.lockWallet(trx, customerId, currency)) };
   }
 
   /**
