@@ -1,5 +1,13 @@
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from './schema';
+
+// Run for every write: compiled once.
+const BEGIN = CompiledQuery.raw('begin immediate');
+const SAVEPOINT = CompiledQuery.raw('savepoint batched_write');
+const RELEASE = CompiledQuery.raw('release batched_write');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to batched_write');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
 
 interface Job {
   work(trx: Kysely<Database>): Promise<unknown>;
@@ -46,38 +54,38 @@ export class WriteBatches {
     const batch = this.#queue.splice(0, this.maxBatch);
     await this.db.connection().execute(async (connection) => {
       try {
-        await sql`begin immediate`.execute(connection);
+        await connection.executeQuery(BEGIN);
       } catch (error) {
         for (const job of batch) job.reject(error);
         return;
       }
       const done: Array<{ job: Job; value: unknown }> = [];
       for (const [index, job] of batch.entries()) {
-        await sql`savepoint batched_write`.execute(connection);
+        await connection.executeQuery(SAVEPOINT);
         let value: unknown;
         try {
           value = await job.work(connection);
         } catch (error) {
           job.reject(error);
           try {
-            await sql`rollback to batched_write`.execute(connection);
-            await sql`release batched_write`.execute(connection);
+            await connection.executeQuery(ROLLBACK_TO);
+            await connection.executeQuery(RELEASE);
             continue;
           } catch (lost) {
             // SQLite rolled the whole transaction back (a full disk, an I/O error): nothing in it holds.
-            await sql`rollback`.execute(connection).catch(() => {});
+            await connection.executeQuery(ROLLBACK).catch(() => {});
             for (const { job: earlier } of done) earlier.reject(lost);
             this.#queue.unshift(...batch.slice(index + 1));
             return;
           }
         }
-        await sql`release batched_write`.execute(connection);
+        await connection.executeQuery(RELEASE);
         done.push({ job, value });
       }
       try {
-        await sql`commit`.execute(connection);
+        await connection.executeQuery(COMMIT);
       } catch (error) {
-        await sql`rollback`.execute(connection).catch(() => {});
+        await connection.executeQuery(ROLLBACK).catch(() => {});
         for (const { job } of done) job.reject(error);
         return;
       }
