@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { ApiError } from './errors';
 import { authenticate } from './http/auth';
+import { limitBody } from './http/body-limit';
+import { cors } from './http/cors';
 import type { AppEnv } from './http/context';
 import { buildOpenApi } from './openapi';
 import { accessRoutes } from './routes/access';
@@ -39,16 +39,13 @@ export function createApp(services: Services) {
   const isAdmin = (path: string) => path.startsWith('/v1/admin/');
   app.use('/v1/*', cors({
     // The admin API is for merchant servers: no browser origin is ever allowed to read it.
-    origin: (origin, c) => (!isAdmin(c.req.path) && (config.merchantOrigins.includes(origin) || origin === config.ownOrigin) ? origin : null),
+    allowOrigin: (origin, path) => (!isAdmin(path) && (config.merchantOrigins.includes(origin) || origin === config.ownOrigin) ? origin : null),
     allowMethods: ['GET', 'POST', 'DELETE'],
     allowHeaders: ['Authorization', 'Content-Type'],
-    maxAge: 600,
+    maxAgeSeconds: 600,
   }));
-  app.use('/v1/*', bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES / 1024} kB.`);
-    },
+  app.use('/v1/*', limitBody(MAX_BODY_BYTES, () => {
+    throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES / 1024} kB.`);
   }));
   const sessions = authenticate(accounts);
   // Admin calls carry the admin API key, not a reader's session.

@@ -9,11 +9,14 @@ import { isUniqueViolation, writeTransaction } from './write-transaction';
 import type { NotificationStore } from '../notifications/notification-store';
 import type { Ledger } from './ledger';
 import { decoyHash, hashPassword, passwordWeakness, verifyPassword } from './passwords';
+import { SessionCache } from './session-cache';
 import { newId, newSessionToken, sha256 } from './tokens';
 
 const SESSION_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 const LOCKOUT_WINDOW_MS = 15 * 60 * 1000;
 const LOCKOUT_FAILURES = 5;
+/** How long this instance trusts a session it has read; bounds how late it sees a sign-out made on another instance. */
+export const SESSION_CACHE_MS = 2_000;
 const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
 
 export interface AuthenticatedCustomer {
@@ -22,6 +25,8 @@ export interface AuthenticatedCustomer {
 }
 
 export class AccountService {
+  readonly #sessions = new SessionCache<AuthenticatedCustomer>(SESSION_CACHE_MS);
+
   constructor(
     private readonly database: DatabaseHandle,
     private readonly config: ServerConfig,
@@ -87,13 +92,20 @@ export class AccountService {
   }
 
   async signOut(tokenHash: string): Promise<void> {
+    this.#sessions.forget(tokenHash);
     await this.database.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+    // A request that read the session while the row was being deleted may have remembered it.
+    this.#sessions.forget(tokenHash);
   }
 
   /** The customer a bearer token belongs to, or null for a missing, unknown or expired token. */
   async authenticate(token: string | undefined | null): Promise<AuthenticatedCustomer | null> {
     if (!token || token.length > 256) return null;
     const tokenHash = sha256(token);
+    const readAt = this.clock.now().getTime();
+    const cached = this.#sessions.get(tokenHash, readAt);
+    if (cached) return cached;
+    const generation = this.#sessions.generation;
     const row = await this.database.db
       .selectFrom('sessions')
       .innerJoin('customers', 'customers.id', 'sessions.customer_id')
@@ -101,7 +113,9 @@ export class AccountService {
       .where('sessions.token_hash', '=', tokenHash)
       .executeTakeFirst();
     if (!row || Number(row.expires_at) <= this.clock.now().getTime()) return null;
-    return { customer: toCustomer(row), tokenHash };
+    const auth: AuthenticatedCustomer = Object.freeze({ customer: Object.freeze(toCustomer(row)), tokenHash });
+    this.#sessions.remember(tokenHash, auth, Number(row.expires_at), readAt, generation);
+    return auth;
   }
 
   async #openSession(db: Kysely<Database>, customerId: string, now: Date): Promise<string> {

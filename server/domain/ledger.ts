@@ -63,32 +63,47 @@ export class Ledger {
     const accountOf = (side: SystemAccount | 'wallet') => (side === 'wallet' ? walletId(customerId, currency) : systemAccountId(side, currency));
     const from = accountOf(posting.from);
     const to = accountOf(posting.to);
-    for (const side of [posting.from, posting.to]) {
-      if (side !== 'wallet') await this.#ensureSystemAccount(trx, side, currency);
+    const legs = [{ side: posting.from, id: from, delta: -amount }, { side: posting.to, id: to, delta: amount }];
+    // The wallet moves first: its debit is the overdraft check, and its update returns the balance.
+    let wallet: Wallet | undefined;
+    for (const leg of legs.filter((l) => l.side === 'wallet')) {
+      const moved = await this.#move(trx, leg.side, currency, leg.id, leg.delta);
+      if (!moved) {
+        const current = await this.lockWallet(trx, customerId, currency);
+        throw new InsufficientFundsError(current.balance, amount);
+      }
+      wallet = { balance: Number(moved.balance), currency: moved.currency };
     }
-    const debited = await trx
-      .updateTable('ledger_accounts')
-      .set({ balance: sql`balance - ${amount}` })
-      .where('id', '=', from)
-      .$if(posting.from === 'wallet', (q) => q.where('balance', '>=', amount))
-      .executeTakeFirst();
-    if (Number(debited.numUpdatedRows) !== 1) {
-      const wallet = await this.lockWallet(trx, customerId, currency);
-      throw new InsufficientFundsError(wallet.balance, amount);
-    }
-    await trx.updateTable('ledger_accounts').set({ balance: sql`balance + ${amount}` }).where('id', '=', to).execute();
     const { id } = await trx
       .insertInto('ledger_transactions')
       .values({ kind, customer_id: customerId, reference: posting.reference ?? null, created_at: at.getTime() })
       .returning('id')
       .executeTakeFirstOrThrow();
     const transactionId = Number(id);
-    await trx.insertInto('ledger_entries').values([
-      { transaction_id: transactionId, account_id: from, amount: -amount },
-      { transaction_id: transactionId, account_id: to, amount },
-    ]).execute();
-    const wallet = await this.lockWallet(trx, customerId, currency);
-    return { transactionId, wallet };
+    // System accounts are shared by every customer's postings and, on PostgreSQL, an updated row
+    // stays locked until commit: they move as late as their entries (which reference them) allow.
+    for (const leg of legs.filter((l) => l.side !== 'wallet')) await this.#move(trx, leg.side, currency, leg.id, leg.delta);
+    await trx.insertInto('ledger_entries').values(legs.map((leg) => ({ transaction_id: transactionId, account_id: leg.id, amount: leg.delta }))).execute();
+    return { transactionId, wallet: wallet ?? (await this.lockWallet(trx, customerId, currency)) };
+  }
+
+  /**
+   * Adds `delta` to an account's cached balance and returns the new balance, or undefined when a
+   * wallet debit would overdraw (the conditional update matches no row). A system account is
+   * created on its first movement.
+   */
+  async #move(trx: Trx, side: SystemAccount | 'wallet', currency: string, id: string, delta: number): Promise<{ balance: number; currency: string } | undefined> {
+    const update = () => trx
+      .updateTable('ledger_accounts')
+      .set({ balance: sql`balance + ${delta}` })
+      .where('id', '=', id)
+      .$if(side === 'wallet' && delta < 0, (q) => q.where('balance', '>=', -delta))
+      .returning(['balance', 'currency'])
+      .executeTakeFirst();
+    const moved = await update();
+    if (moved || side === 'wallet') return moved;
+    await this.#ensureSystemAccount(trx, side, currency);
+    return update();
   }
 
   async #ensureSystemAccount(trx: Trx, purpose: SystemAccount, currency: string): Promise<void> {

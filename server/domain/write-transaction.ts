@@ -1,31 +1,27 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DatabaseHandle } from '../store/connect';
 import type { Database } from '../store/schema';
+import { WriteBatches } from '../store/write-batches';
 
 /**
  * A transaction that is going to write. On SQLite it starts with BEGIN IMMEDIATE, so it holds the
  * write lock from its first read: two server processes on one database file then queue on the
  * busy timeout instead of failing with SQLITE_BUSY when a read-then-write transaction tries to
  * upgrade. (Within one process Kysely's SQLite driver runs one statement or transaction at a time.)
+ * Transactions that arrive together share one commit ({@link WriteBatches}); each is still all or
+ * nothing, and resolves only once its writes are committed.
  * On PostgreSQL it is an ordinary transaction; rows are locked with {@link forUpdate}.
  *
  * Inside `work`, use only `trx`: on SQLite the one connection is taken until the transaction ends.
  */
 export async function writeTransaction<T>(database: DatabaseHandle, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
   if (database.dialect === 'postgres') return database.db.transaction().execute(work);
-  return database.db.connection().execute(async (connection) => {
-    await sql`begin immediate`.execute(connection);
-    let result: T;
-    try {
-      result = await work(connection);
-    } catch (error) {
-      await sql`rollback`.execute(connection);
-      throw error;
-    }
-    await sql`commit`.execute(connection);
-    return result;
-  });
+  let batches = sqliteBatches.get(database.db);
+  if (!batches) sqliteBatches.set(database.db, (batches = new WriteBatches(database.db)));
+  return batches.run(work);
 }
+
+const sqliteBatches = new WeakMap<Kysely<Database>, WriteBatches>();
 
 /** Whether a database error is a unique-constraint violation (both dialects). */
 export function isUniqueViolation(error: unknown): boolean {

@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import type { Database } from './schema';
 import { migrationsFor } from './migrations';
+import { reusingStatements } from './statement-cache';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -51,7 +52,7 @@ export async function connectDatabase({ databaseUrl, sqlitePath = ':memory:', pg
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.defaultSafeIntegers(false);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
