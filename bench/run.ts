@@ -77,13 +77,36 @@ if (page) {
   const cls = num(get(page, 'kit', 'cls'));
   rows.push(['page: CLS', cls.toFixed(4), `0 ${cls === 0 ? 'ok' : 'MISSED'}`]);
   const access = num(get(page, 'kit', 'requests', 'POST /v1/access'));
-  const content = num(get(page, 'kit', 'requests', 'GET /v1/content/:product'));
+  // Content arrives batched (POST /v1/content) or, for a single product, by GET.
+  const requests = (get(page, 'kit', 'requests') ?? {}) as Record<string, number>;
+  const content = Object.entries(requests).filter(([name]) => name.includes('/v1/content')).reduce((sum, [, count]) => sum + count, 0);
   const sockets = num(get(page, 'kit', 'webSockets'));
-  rows.push(['page: access requests / content fetches', `${access} / ${content}`, `1 / ${num(get(page, 'entitled'))} ${get(page, 'checks', 'oneAccessRequest') && get(page, 'checks', 'contentOnlyForEntitled') ? 'ok' : 'MISSED'}`]);
+  const contentOk = get(page, 'checks', 'contentOnlyForEntitled') && get(page, 'checks', 'contentBatched');
+  rows.push(['page: access requests', String(access), `1 ${get(page, 'checks', 'oneAccessRequest') ? 'ok' : 'MISSED'}`]);
+  rows.push([`page: content requests (${num(get(page, 'entitled'))} entitled)`, String(content), `batched, only the entitled ${contentOk ? 'ok' : 'MISSED'}`]);
   rows.push(['page: WebSockets', String(sockets), `1 ${sockets === 1 ? 'ok' : 'MISSED'}`]);
 }
-// The server and notification sections belong to their own scripts: show their scalar results as they wrote them.
-for (const section of ['server', 'notifications']) {
+const server = latest.server;
+if (server) {
+  const accessTarget = num(get(server, 'targets', 'accessRatio'));
+  const purchaseTarget = num(get(server, 'targets', 'sqlitePurchasesPerSecond'));
+  rows.push(['server: baseline node:http', `${num(get(server, 'baseline', 'rps')).toFixed(0)} req/s`, '']);
+  for (const db of ['sqlite', 'postgres']) {
+    for (const scenario of ['access', 'purchases', 'content']) {
+      const result = get(server, db, scenario);
+      if (!result) continue;
+      const rps = num(get(result, 'rps'));
+      const ratio = num(get(result, 'ratioToBaseline'));
+      const verdict = scenario === 'access' ? `≥ ${accessTarget}× ${ratio >= accessTarget ? 'ok' : 'MISSED'}`
+        : scenario === 'purchases' && db === 'sqlite' ? `≥ ${purchaseTarget}/s ${rps >= purchaseTarget ? 'ok' : 'MISSED'}` : '';
+      rows.push([`server: ${db} ${scenario}`, `${rps.toFixed(0)} req/s = ${ratio.toFixed(2)}×, p50 ${num(get(result, 'p50Ms')).toFixed(1)} ms, p99 ${num(get(result, 'p99Ms')).toFixed(1)} ms`, verdict]);
+    }
+    const audit = get(server, db, 'ledgerAudit', 'problems');
+    if (Array.isArray(audit)) rows.push([`server: ${db} ledger after purchases`, audit.length ? `${audit.length} problems` : 'balanced', audit.length ? 'MISSED' : 'ok']);
+  }
+}
+// The notification section belongs to its own script: show its scalar results as it wrote them.
+for (const section of ['notifications']) {
   const value = latest[section];
   if (!value || typeof value !== 'object') continue;
   const leaves: Row[] = [];
