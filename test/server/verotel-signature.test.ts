@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { brandBaseUrl } from '../../server/providers/verotel/brands';
-import { fromPriceAmount, toPriceAmount } from '../../server/providers/verotel/flexpay-amount';
+import { fromDecimalAmount, toDecimalAmount } from '../../server/providers/decimal-amount';
 import { signatureInput, signedUrl, urlSignature, validSignature } from '../../server/providers/verotel/flexpay-signature';
 import { parseSaleStatus } from '../../server/providers/verotel/flexpay-status';
 
@@ -116,11 +116,11 @@ describe('FlexPay brands, amounts and sale status', () => {
   });
 
   test('amounts convert exactly between minor units and nnn.nn', () => {
-    assert.deepEqual([0, 5, 49, 100, 1231, 4520, 9_007_199_254_740_991].map(toPriceAmount), ['0.00', '0.05', '0.49', '1.00', '12.31', '45.20', '90071992547409.91']);
-    assert.deepEqual(['12.31', '0.10', '0.1', '7', '45.20', '1000000.01'].map(fromPriceAmount), [1231, 10, 10, 700, 4520, 100_000_001]);
-    assert.deepEqual(['', '12,31', '-1.00', '1.001', '1e3', ' 1.00', '0x10'].map(fromPriceAmount), [null, null, null, null, null, null, null]);
-    assert.throws(() => toPriceAmount(1.5));
-    assert.throws(() => toPriceAmount(-1));
+    assert.deepEqual([0, 5, 49, 100, 1231, 4520, 9_007_199_254_740_991].map(toDecimalAmount), ['0.00', '0.05', '0.49', '1.00', '12.31', '45.20', '90071992547409.91']);
+    assert.deepEqual(['12.31', '0.10', '0.1', '7', '45.20', '1000000.01'].map(fromDecimalAmount), [1231, 10, 10, 700, 4520, 100_000_001]);
+    assert.deepEqual(['', '12,31', '-1.00', '1.001', '1e3', ' 1.00', '0x10'].map(fromDecimalAmount), [null, null, null, null, null, null, null]);
+    assert.throws(() => toDecimalAmount(1.5));
+    assert.throws(() => toDecimalAmount(-1));
   });
 
   test('a sale status is approved only from a saleResult line naming the sale; anything else is unknown', () => {

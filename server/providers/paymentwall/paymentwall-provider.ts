@@ -8,6 +8,7 @@ import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type Paymen
 import { DeliveryConfirmation, type Delivery } from './delivery-confirmation';
 import { IpAllowlist, normalizeAddress, PAYMENTWALL_PINGBACK_IPS } from './ip-allowlist';
 import { pingbackParams, pingbackSignature, pingbackSignVersion, signatureMatches, widgetSignature, type SignedParams } from './paymentwall-signature';
+import { fromDecimalAmount, toDecimalAmount } from '../decimal-amount';
 
 type PaymentwallSettings = NonNullable<ResolvedProviders['paymentwall']>;
 
@@ -22,15 +23,6 @@ const REASONS: Record<string, string> = {
   7: 'duplicate conversions', 8: 'goodwill credit taken back', 9: 'cancelled order', 10: 'partially reversed transaction',
 };
 const REFUND_REASONS = new Set(['9', '10']);
-
-/** Integer minor units as Paymentwall's 2-decimal amount, exactly (499 → "4.99"). */
-export const paymentwallAmount = (minor: number) => `${Math.trunc(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
-
-/** A "9.99" (or 9.99) amount as integer minor units, exactly; null when it is not one. */
-function minorUnits(amount: unknown): number | null {
-  const match = /^(\d+)(?:\.(\d{1,2}))?$/.exec(String(amount));
-  return match ? Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0')) : null;
-}
 
 const PaymentStatusResponse = z.object({
   object: z.optional(z.string()),
@@ -94,7 +86,7 @@ export class PaymentwallProvider implements PaymentProvider {
       key: this.settings.projectKey,
       uid: customer.id,
       widget: this.settings.widget,
-      amount: paymentwallAmount(Number(checkout.price)),
+      amount: toDecimalAmount(Number(checkout.price)),
       currencyCode: checkout.currency,
       ag_name: checkout.title,
       ag_external_id: checkout.id,
@@ -195,7 +187,7 @@ export class PaymentwallProvider implements PaymentProvider {
       : risk === 'declined' ? 'declined'
       : risk === 'pending' || risk === 'review' ? 'pending'
       : 'approved';
-    const minor = minorUnits(amount);
+    const minor = amount === undefined ? null : fromDecimalAmount(String(amount));
     return { saleId, state, ...(minor !== null && currency ? { amount: minor, currency } : {}) };
   }
 

@@ -1,5 +1,5 @@
 import type { SaleStatus } from '../payment-provider';
-import { fromPriceAmount } from './flexpay-amount';
+import { fromDecimalAmount } from '../decimal-amount';
 
 /**
  * Reads a `/salestatus` answer. Verotel documents it only as "machine-readable information about
@@ -20,7 +20,7 @@ export function parseSaleStatus(saleId: string, text: string): SaleStatus {
   if (reported !== undefined && reported !== saleId) return unknown;
   const state = STATES[(fields.get('saleresult') ?? '').toUpperCase()];
   if (!state) return unknown;
-  const amount = fromPriceAmount(fields.get('priceamount') ?? '');
+  const amount = fromDecimalAmount(fields.get('priceamount') ?? '');
   const currency = fields.get('pricecurrency');
   return { saleId, state, ...(amount !== null && currency ? { amount, currency } : {}) };
 }

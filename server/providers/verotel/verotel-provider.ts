@@ -7,7 +7,8 @@ import {
 } from '../payment-provider';
 import type { ProviderDeps } from '../payment-providers';
 import { brandBaseUrl } from './brands';
-import { FLEXPAY_CURRENCIES, fromPriceAmount, toPriceAmount } from './flexpay-amount';
+import { FLEXPAY_CURRENCIES } from './flexpay-currencies';
+import { fromDecimalAmount, toDecimalAmount } from '../decimal-amount';
 import { signedUrl, validSignature } from './flexpay-signature';
 import { parseSaleStatus } from './flexpay-status';
 
@@ -63,7 +64,7 @@ export class VerotelProvider implements PaymentProvider {
   async startCheckout({ checkout, plan, customer, successUrl, declineUrl }: CheckoutStart): Promise<string> {
     if (!FLEXPAY_CURRENCIES.has(checkout.currency)) throw new Error(`Verotel does not take ${checkout.currency}`);
     const common = {
-      priceAmount: toPriceAmount(Number(checkout.price)), priceCurrency: checkout.currency, referenceID: checkout.id,
+      priceAmount: toDecimalAmount(Number(checkout.price)), priceCurrency: checkout.currency, referenceID: checkout.id,
       successURL: successUrl, declineURL: declineUrl, email: customer.email,
     };
     if (checkout.kind === 'subscription') {
@@ -154,7 +155,7 @@ export class VerotelProvider implements PaymentProvider {
     const eventId = `postback:${saleId}:${event ?? 'purchase'}:${transaction}`;
     const money = () => {
       const currency = params.get('priceCurrency') ?? params.get('currency') ?? '';
-      const amount = fromPriceAmount(params.get('priceAmount') ?? params.get('amount') ?? '');
+      const amount = fromDecimalAmount(params.get('priceAmount') ?? params.get('amount') ?? '');
       if (amount === null || !FLEXPAY_CURRENCIES.has(currency)) throw new CallbackRejected(this.errorReply, `signed data without a valid priceAmount and priceCurrency`);
       return { amount, currency };
     };
