@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig, resolveConfig } from '../../server/config';
+import { loadConfig, resolveConfig } from '../../server/config';
+import { refused } from './config-refusal';
 import { OFFER_SECRET } from './harness';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -35,23 +36,6 @@ function folder(config: unknown, { raw }: { raw?: string } = {}) {
 function load(config: unknown, env: NodeJS.ProcessEnv = { PAYWALL_OFFER_SECRET: OFFER_SECRET }, options: { raw?: string } = {}) {
   const { path, dataDir } = folder(config, options);
   return loadConfig({ path, env, dataDir });
-}
-
-/** The config is refused with one line that names the field (or the file) and says what is wrong. */
-function refused(run: () => unknown, field: string | null, ...also: RegExp[]) {
-  let error: unknown;
-  try {
-    run();
-  } catch (caught) {
-    error = caught;
-  }
-  assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-  const { message } = error;
-  assert.doesNotMatch(message, /[\r\n]/, 'one line');
-  if (field !== null) assert.ok(message.includes(`field "${field}"`), `"${message}" names the field ${field}`);
-  assert.doesNotMatch(message, /: Invalid input$/, `"${message}" says what was expected`);
-  for (const pattern of also) assert.match(message, pattern);
-  return message;
 }
 
 const edit = (change: (file: ReturnType<typeof validFile>) => void) => {

@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { ConfigError } from '../../server/config';
 import { SecretBox } from '../../server/providers/secret-box';
+import { refused } from './config-refusal';
 import { startTestServer, testConfig } from './harness';
 
 const VEROTEL = { merchantId: '9804000000000000', shopId: '12345' };
 const PAYMENTWALL = { projectKey: 'c22f895840bf2391f67a40da64bfed26' };
 const ENCRYPTION_KEY = randomBytes(32).toString('base64');
-
-function refused(run: () => unknown, field: string, ...also: RegExp[]) {
-  let error: unknown;
-  try {
-    run();
-  } catch (caught) {
-    error = caught;
-  }
-  assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-  assert.ok(error.message.includes(`field "${field}"`), `"${error.message}" names the field ${field}`);
-  for (const pattern of also) assert.match(error.message, pattern);
-  return error.message;
-}
 
 const withEnv = (overrides: Record<string, unknown>, env: NodeJS.ProcessEnv) => testConfig(overrides, env);
 
