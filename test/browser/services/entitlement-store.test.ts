@@ -96,12 +96,13 @@ describe('EntitlementStore', () => {
   });
 
   it('re-locks content when the entitlement expires', async () => {
-    backend.grants.set('article-42', new Date(Date.now() + 150).toISOString());
+    // Long enough that the answer arrives before expiry on a loaded machine, short enough to wait for.
+    backend.grants.set('article-42', new Date(Date.now() + 1000).toISOString());
     const entitlements = store();
     const seen: AccessState[] = [];
     entitlements.subscribe('article-42', (s) => seen.push(s));
     expect((await entitlements.check('article-42')).granted).to.equal(true);
-    await until(() => entitlements.get('article-42')?.granted === false, 2000, 're-lock');
+    await until(() => entitlements.get('article-42')?.granted === false, 4000, 're-lock');
     expect(seen.map((s) => [s.granted, s.source])).to.deep.equal([[true, 'check'], [false, 'expiry']]);
     // Expired: the next check asks the server again.
     await entitlements.check('article-42');

@@ -27,12 +27,14 @@ describe('WalletStore', () => {
   });
 
   it('loads the balance for its first subscriber, follows wallet.balance.changed, and forgets it on sign-out', async () => {
-    worker.use(notificationsLink.addEventListener('connection', ({ client }) => {
-      setTimeout(() => client.send(JSON.stringify({ id: 9, type: 'wallet.balance.changed', createdAt: new Date().toISOString(), resource: { balance: 1500, currency: 'EUR', delta: 1000, reason: 'top_up' } })), 100);
-    }));
+    let socket: { send(data: string): void } | null = null;
+    worker.use(notificationsLink.addEventListener('connection', ({ client }) => (socket = client)));
     session.set(TOKEN);
     const seen: (Wallet | null)[] = [];
     const stop = wallet.subscribe((w) => seen.push(w));
+    // The change is sent once the first balance has loaded, however slow the machine.
+    await until(() => seen.length === 1 && socket !== null, 3000, 'the loaded balance and an open socket');
+    socket!.send(JSON.stringify({ id: 9, type: 'wallet.balance.changed', createdAt: new Date().toISOString(), resource: { balance: 1500, currency: 'EUR', delta: 1000, reason: 'top_up' } }));
     await until(() => seen.length === 2, 3000, 'the loaded and the changed balance');
     expect(seen).to.deep.equal([{ balance: 500, currency: 'EUR' }, { balance: 1500, currency: 'EUR' }]);
     session.clear();
