@@ -27,7 +27,9 @@ const PROBLEMS: Record<CheckoutProblem['reason'], keyof PaymentDictionary> = {
 };
 
 /**
- * The hosted checkout page (`/hosted/checkout?checkout=…`) and the sandbox bank's 3-D Secure page
+ * The hosted checkout link (`/hosted/checkout?checkout=…`, which goes on to the provider's page:
+ * the sandbox's card form at `/hosted/sandbox/card`, or a real provider's), the provider return
+ * page, and the sandbox bank's 3-D Secure page
  * (`/hosted/3ds?intent=…&sig=…`), added to the hosted pages' app so they share its headers
  * (CSP, no framing, no caching), its same-origin rule for form posts and its size limit.
  * Where to report (the opener's origin) and where to return come from what the API stored when
@@ -43,7 +45,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
   const paramsOf = (lang: Lang, row: { origin: string | null; return_url: string | null }): HostedParams => ({
     lang, ...(row.origin ? { origin: row.origin } : {}), ...(row.return_url ? { returnUrl: row.return_url } : {}),
   });
-  const checkoutHref = (id: string, lang?: Lang) => `/hosted/checkout?${new URLSearchParams({ checkout: id, ...(lang ? { lang } : {}) })}`;
+  const cardFormHref = (id: string, lang?: Lang) => `/hosted/sandbox/card?${new URLSearchParams({ checkout: id, ...(lang ? { lang } : {}) })}`;
   const bankHref = (intentId: string, lang?: Lang) => {
     const url = new URL(links.authenticationUrl(intentId));
     if (lang) url.searchParams.set('lang', lang);
@@ -62,7 +64,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
     const page = checkoutPage(paramsOf(lang, checkout), {
       kind: checkout.kind, title: checkout.title, price: Number(checkout.price), currency: checkout.currency,
       validity: checkout.validity === null ? null : Number(checkout.validity), plan, includes,
-      action: checkoutHref(checkout.id, lang), languageHref: (other) => checkoutHref(checkout.id, other),
+      action: cardFormHref(checkout.id, lang), languageHref: (other) => cardFormHref(checkout.id, other),
     }, state);
     return c.html(page, status);
   };
@@ -95,7 +97,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
     }
   };
 
-  /** A checkout taken by a payment provider: the window goes on to the provider's hosted page. */
+  /** The window goes on to the hosted page of the checkout's provider (the sandbox's is its card form below). */
   const toProvider = async (c: Context<AppEnv>, lang: Lang, checkout: CheckoutRow, plan: CatalogPlan | null) => {
     const provider = providers.get(checkout.provider);
     if (!provider) return c.html(errorPage(lang, paymentDictionaries[lang].planUnavailable), 410);
@@ -109,22 +111,39 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
     try {
       const found = await cardPayments.checkout(c.req.query('checkout') ?? '');
       if ('outcome' in found) return renderOutcome(c, lang, found.checkout, found.outcome);
-      return found.view.checkout.provider === 'sandbox' ? renderForm(c, lang, found.view.checkout) : toProvider(c, lang, found.view.checkout, found.view.plan);
+      return toProvider(c, lang, found.view.checkout, found.view.plan);
     } catch (error) {
       if (error instanceof CheckoutProblem) return problemPage(c, lang, error);
       throw error;
     }
   });
 
-  app.post('/hosted/checkout', async (c) => {
+  /** The sandbox's hosted card form, for a checkout the sandbox takes. */
+  const sandboxCheckout = async (id: string) => {
+    const found = await cardPayments.checkout(id);
+    if (('outcome' in found ? found.checkout : found.view.checkout).provider !== 'sandbox') throw new CheckoutProblem('not_found', 404);
+    return found;
+  };
+
+  app.get('/hosted/sandbox/card', async (c) => {
+    const lang = langOf(c);
+    try {
+      const found = await sandboxCheckout(c.req.query('checkout') ?? '');
+      return 'outcome' in found ? renderOutcome(c, lang, found.checkout, found.outcome) : renderForm(c, lang, found.view.checkout);
+    } catch (error) {
+      if (error instanceof CheckoutProblem) return problemPage(c, lang, error);
+      throw error;
+    }
+  });
+
+  app.post('/hosted/sandbox/card', async (c) => {
     const lang = langOf(c);
     const t = dictionaries[lang];
     const id = c.req.query('checkout') ?? '';
     try {
-      const found = await cardPayments.checkout(id);
+      const found = await sandboxCheckout(id);
       if ('outcome' in found) return renderOutcome(c, lang, found.checkout, found.outcome);
       const checkout = found.view.checkout;
-      if (checkout.provider !== 'sandbox') return toProvider(c, lang, checkout, found.view.plan);
       const form = await readForm(c);
       const expMonth = (form.expMonth ?? '').trim().slice(0, 4);
       const expYear = (form.expYear ?? '').trim().slice(0, 6);

@@ -2,7 +2,7 @@ import type { CatalogPlan } from '../config';
 import type { CheckoutRow } from '../domain/card-payments';
 import type { SubscriptionRow } from '../domain/subscription-lifecycle';
 import type { Lang } from '../hosted/i18n';
-import type { ExternalProviderName } from './provider-names';
+import type { CheckoutProviderName } from './provider-config';
 
 /** Everything a provider needs to send the reader to its hosted page for one checkout. */
 export interface CheckoutStart {
@@ -73,12 +73,12 @@ export type ProviderCancellation =
   | { kind: 'redirect'; url: string };
 
 /**
- * One interface for every external payment provider. The adapters only speak the provider's
+ * One interface for the sandbox and every payment provider. The adapters only speak the provider's
  * protocol; what a payment means here (ledger, entitlements, subscriptions, notifications) is
- * decided once, in ProviderEventProcessor, for all of them.
+ * decided once, in ProviderEventProcessor, for all of them (the sandbox charges in-process instead).
  */
 export interface PaymentProvider {
-  readonly name: ExternalProviderName;
+  readonly name: CheckoutProviderName;
   /** The answer to a verified callback whose events could not be applied (unknown sale, wrong amount): the provider retries or refunds. */
   readonly errorReply: ProviderReply;
   /** The URL of the provider's hosted page for this checkout, opened in the hosted window. */

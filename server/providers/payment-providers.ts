@@ -5,8 +5,9 @@ import type { DatabaseHandle } from '../store/connect';
 import type { PaymentProvider } from './payment-provider';
 import { PaymentwallProvider } from './paymentwall/paymentwall-provider';
 import type { ProviderEventProcessor } from './provider-event-processor';
-import { isExternalProvider, type ExternalProviderName } from './provider-names';
+import type { CheckoutProviderName } from './provider-config';
 import type { ProviderTokens } from './provider-tokens';
+import { SandboxProvider } from './sandbox-provider';
 import { VerotelProvider } from './verotel/verotel-provider';
 
 /** What an adapter may use: it speaks its provider's protocol and reads, never writes, our books. */
@@ -19,21 +20,22 @@ export interface ProviderDeps {
   processor: ProviderEventProcessor;
 }
 
-/** The adapters of the providers the config turns on, by name. */
+/** The adapters of the providers the config turns on (the sandbox while it is on), by name. */
 export class PaymentProviders {
-  readonly #adapters: Map<ExternalProviderName, PaymentProvider>;
+  readonly #adapters: Map<string, PaymentProvider>;
 
   constructor(adapters: PaymentProvider[]) {
     this.#adapters = new Map(adapters.map((adapter) => [adapter.name, adapter]));
   }
 
-  get(name: string): PaymentProvider | undefined {
-    return isExternalProvider(name) ? this.#adapters.get(name) : undefined;
+  get(name: CheckoutProviderName | string): PaymentProvider | undefined {
+    return this.#adapters.get(name);
   }
 }
 
 export function createPaymentProviders(deps: ProviderDeps): PaymentProviders {
   const adapters: PaymentProvider[] = [];
+  if (deps.config.sandbox) adapters.push(new SandboxProvider(deps.config, deps.database));
   if (deps.config.providers.verotel) adapters.push(new VerotelProvider(deps));
   if (deps.config.providers.paymentwall) adapters.push(new PaymentwallProvider(deps.config.providers.paymentwall, deps.clock, deps.logger, deps.database));
   return new PaymentProviders(adapters);

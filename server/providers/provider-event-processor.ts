@@ -10,7 +10,7 @@ import type { NotificationStore, PendingNotification } from '../notifications/no
 import type { DatabaseHandle } from '../store/connect';
 import type { Database, ProviderSalesTable } from '../store/schema';
 import type { ProviderEvent } from './payment-provider';
-import type { ExternalProviderName } from './provider-names';
+import type { CheckoutProviderName } from './provider-config';
 import type { ProviderTokens } from './provider-tokens';
 
 type Trx = Kysely<Database>;
@@ -52,7 +52,7 @@ export class ProviderEventProcessor {
     private readonly tokens: ProviderTokens,
   ) {}
 
-  async apply(provider: ExternalProviderName, events: ProviderEvent[]): Promise<AppliedEvents> {
+  async apply(provider: CheckoutProviderName, events: ProviderEvent[]): Promise<AppliedEvents> {
     const now = this.clock.now();
     const result = await writeTransaction(this.database, async (trx) => {
       let applied = 0;
@@ -77,7 +77,7 @@ export class ProviderEventProcessor {
   }
 
   /** The sale a provider id names, for adapters that must tell a first payment from a renewal. */
-  async sale(provider: ExternalProviderName, saleId: string): Promise<SaleRow | undefined> {
+  async sale(provider: CheckoutProviderName, saleId: string): Promise<SaleRow | undefined> {
     return this.database.db.selectFrom('provider_sales').selectAll().where('provider', '=', provider).where('sale_id', '=', saleId).executeTakeFirst();
   }
 
@@ -87,7 +87,7 @@ export class ProviderEventProcessor {
     return row !== undefined;
   }
 
-  async #applyOne(trx: Trx, provider: ExternalProviderName, event: ProviderEvent, now: Date): Promise<PendingNotification[]> {
+  async #applyOne(trx: Trx, provider: CheckoutProviderName, event: ProviderEvent, now: Date): Promise<PendingNotification[]> {
     switch (event.kind) {
       case 'paid':
         return this.#paid(trx, provider, event, now);
@@ -103,7 +103,7 @@ export class ProviderEventProcessor {
     }
   }
 
-  async #paid(trx: Trx, provider: ExternalProviderName, event: Extract<ProviderEvent, { kind: 'paid' }>, now: Date): Promise<PendingNotification[]> {
+  async #paid(trx: Trx, provider: CheckoutProviderName, event: Extract<ProviderEvent, { kind: 'paid' }>, now: Date): Promise<PendingNotification[]> {
     const checkout = await trx.selectFrom('checkouts').selectAll().where('id', '=', event.checkoutId).executeTakeFirst();
     if (!checkout || checkout.provider !== provider) throw new ProviderEventRejected('unknown_checkout', `${provider} reported a payment for checkout ${event.checkoutId}, which it did not start`);
     if (event.amount !== Number(checkout.price) || event.currency !== checkout.currency) {
@@ -127,7 +127,7 @@ export class ProviderEventProcessor {
     return pending;
   }
 
-  async #purchased(trx: Trx, provider: ExternalProviderName, checkout: CheckoutRow, saleId: string, now: Date): Promise<PendingNotification[]> {
+  async #purchased(trx: Trx, provider: CheckoutProviderName, checkout: CheckoutRow, saleId: string, now: Date): Promise<PendingNotification[]> {
     const product = checkout.product!;
     const held = await this.entitlements.current(trx, checkout.customer_id, product);
     const expiresAt = Math.max(held ?? 0, now.getTime() + Number(checkout.validity ?? 0) * 1000);
@@ -139,7 +139,7 @@ export class ProviderEventProcessor {
     ];
   }
 
-  async #subscribed(trx: Trx, provider: ExternalProviderName, checkout: CheckoutRow, saleId: string, now: Date): Promise<{ pending: PendingNotification[]; subscriptionId: string | null }> {
+  async #subscribed(trx: Trx, provider: CheckoutProviderName, checkout: CheckoutRow, saleId: string, now: Date): Promise<{ pending: PendingNotification[]; subscriptionId: string | null }> {
     const plan = this.config.plans.get(checkout.plan ?? '');
     // Paid at the provider for a plan that is gone, or while another subscription to it started: the money is booked, the merchant refunds.
     if (!plan || (await this.lifecycle.liveFor(trx, checkout.customer_id, plan.id))) return { pending: [], subscriptionId: null };
@@ -149,14 +149,14 @@ export class ProviderEventProcessor {
     return { pending: paid.pending, subscriptionId: sub.id };
   }
 
-  async #renewed(trx: Trx, provider: ExternalProviderName, sale: SaleRow, paymentId: string, amount: number, currency: string, now: Date): Promise<PendingNotification[]> {
+  async #renewed(trx: Trx, provider: CheckoutProviderName, sale: SaleRow, paymentId: string, amount: number, currency: string, now: Date): Promise<PendingNotification[]> {
     await this.ledger.post(trx, { kind: 'provider_payment', customerId: sale.customer_id, currency, amount, from: 'provider_clearing', to: 'revenue', reference: `${provider} ${paymentId} renews ${sale.sale_id}`, at: now });
     const sub = sale.subscription_id ? await this.lifecycle.lock(trx, sale.subscription_id) : undefined;
     if (!sub || !(LIVE_STATUSES as readonly string[]).includes(sub.status)) return [];
     return (await this.lifecycle.periodPaid(trx, sub, Number(sub.current_period) + 1, { now, paymentIntent: null, renewal: true })).pending;
   }
 
-  async #reversed(trx: Trx, provider: ExternalProviderName, sale: SaleRow, kind: 'refunded' | 'charged_back', reason: string, now: Date): Promise<PendingNotification[]> {
+  async #reversed(trx: Trx, provider: CheckoutProviderName, sale: SaleRow, kind: 'refunded' | 'charged_back', reason: string, now: Date): Promise<PendingNotification[]> {
     if (sale.status !== 'paid') return [];
     await this.ledger.post(trx, {
       kind: kind === 'refunded' ? 'provider_refund' : 'chargeback', customerId: sale.customer_id, currency: sale.currency, amount: Number(sale.amount),
@@ -214,7 +214,7 @@ export class ProviderEventProcessor {
     return (await this.lifecycle.end(trx, sub, status, now, reason)).pending;
   }
 
-  async #saleOf(trx: Trx, provider: ExternalProviderName, saleId: string): Promise<SaleRow> {
+  async #saleOf(trx: Trx, provider: CheckoutProviderName, saleId: string): Promise<SaleRow> {
     const sale = await trx.selectFrom('provider_sales').selectAll().where('provider', '=', provider).where('sale_id', '=', saleId).executeTakeFirst();
     if (!sale) throw new ProviderEventRejected('unknown_sale', `${provider} reported an event for sale ${saleId}, which was never paid here`);
     return sale;

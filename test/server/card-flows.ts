@@ -59,11 +59,19 @@ export const alertText = (text: string) => /<[a-z]+ [^>]*role="alert"[^>]*>([^<]
 
 export const cardFields = (number: string, extra: Record<string, string> = {}) => ({ cardNumber: number, expMonth: '12', expYear: '2030', cvc: '123', ...extra });
 
-/** Opens a checkout link (from the API) and pays it with `number`; the page that follows (or the 303 to the bank page). */
-export async function payCheckout(server: TestServer, checkoutUrl: string, number: string, lang?: string): Promise<Page> {
+/** Opens a checkout link (from the API) as the hosted window does: it goes on (303) to the sandbox's card form. */
+export async function openCheckout(server: TestServer, checkoutUrl: string, lang?: string): Promise<Page> {
   const url = new URL(checkoutUrl);
   if (lang) url.searchParams.set('lang', lang);
-  const form = await hostedGet(server, url.pathname + url.search);
+  const link = await hostedGet(server, url.pathname + url.search);
+  assert.equal(link.status, 303, link.text);
+  assert.equal(new URL(link.location!, server.url).pathname, '/hosted/sandbox/card');
+  return hostedGet(server, link.location!);
+}
+
+/** Opens a checkout link (from the API) and pays it with `number`; the page that follows (or the 303 to the bank page). */
+export async function payCheckout(server: TestServer, checkoutUrl: string, number: string, lang?: string): Promise<Page> {
+  const form = await openCheckout(server, checkoutUrl, lang);
   assert.equal(form.status, 200, form.text);
   const action = unescape(/<form method="post" action="([^"]*)"/.exec(form.text)?.[1] ?? '');
   assert.ok(action, 'the checkout page has a form');

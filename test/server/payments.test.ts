@@ -6,7 +6,7 @@ import {
 } from '../../src/protocol';
 import { signOffer } from '../../server/domain/offers';
 import {
-  access, alertText, answerBank, balance, CARDS, cardFields, completion, hostedGet, hostedPost, ledgerCount, notifications, outbox, payCheckout, types, unescape,
+  access, alertText, answerBank, balance, CARDS, cardFields, completion, hostedGet, hostedPost, ledgerCount, notifications, openCheckout, outbox, payCheckout, types, unescape,
 } from './card-flows';
 import { databases, idempotencyKey, MERCHANT, OFFER_SECRET, startTestServer, type TestServer } from './harness';
 
@@ -49,7 +49,7 @@ for (const database of databases) {
       const key = idempotencyKey();
       const first = await server.api('/v1/payments', { token, body: { product: 'article-43', price: 99, currency: 'EUR', idempotencyKey: key }, headers: { origin: MERCHANT } });
       const checkoutUrl = first.body.checkoutUrl as string;
-      const form = await hostedGet(server, new URL(checkoutUrl).pathname + new URL(checkoutUrl).search);
+      const form = await openCheckout(server, checkoutUrl);
       assert.match(form.text, /<h1>Pay for The bakery<\/h1>/);
       assert.match(form.text, /€0\.99 once, for 1 hour of access\./);
       assert.match(form.text, />Pay €0\.99<\/button>/);
@@ -217,9 +217,7 @@ for (const database of databases) {
 
     test('the checkout form: declines and mistakes re-render the form and charge nothing; the page has the hosted headers', async () => {
       const { token, customerId } = await server.signUp();
-      const url = new URL(await checkoutOf(token, { product: 'article-42' }));
-      const path = url.pathname + url.search;
-      const page = await hostedGet(server, path);
+      const page = await openCheckout(server, await checkoutOf(token, { product: 'article-42' }));
       assert.equal(page.headers.get('content-security-policy'), "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
       assert.equal(page.headers.get('x-frame-options'), 'DENY');
       assert.equal(page.headers.get('cache-control'), 'no-store');
@@ -256,6 +254,7 @@ for (const database of databases) {
       const { token } = await server.signUp();
       assert.equal((await hostedGet(server, '/hosted/checkout?checkout=chk_nothing')).status, 404);
       assert.equal((await hostedGet(server, '/hosted/checkout')).status, 404);
+      assert.equal((await hostedGet(server, '/hosted/sandbox/card?checkout=chk_nothing')).status, 404);
       const key = idempotencyKey();
       const first = await server.api('/v1/payments', { token, body: { product: 'article-42', idempotencyKey: key } });
       const url = new URL(first.body.checkoutUrl);
@@ -267,6 +266,29 @@ for (const database of databases) {
       assert.equal(reopened.body.checkoutUrl, first.body.checkoutUrl);
       assert.equal(Date.parse(reopened.body.expiresAt), server.clock.now().getTime() + HOUR);
       assert.equal(completion((await payCheckout(server, reopened.body.checkoutUrl, CARDS.plain)).text)?.message.type, 'payment-succeeded');
+    });
+
+    test('the sandbox behind the provider interface: its page is the card form, a sale is a payment intent, it sends no callbacks', async () => {
+      const { token } = await server.signUp();
+      const checkoutUrl = await checkoutOf(token, { product: 'article-43' }, {});
+      const sandbox = server.services.providers.get('sandbox')!;
+      const link = await hostedGet(server, new URL(checkoutUrl).pathname + new URL(checkoutUrl).search + '&lang=de');
+      assert.equal(link.status, 303);
+      const form = new URL(link.location!, server.url);
+      assert.equal(form.pathname, '/hosted/sandbox/card');
+      assert.equal(form.searchParams.get('lang'), 'de', 'the language travels on');
+      const redirected = await payCheckout(server, checkoutUrl, CARDS.scaAlways);
+      const intent = new URL(redirected.location!, server.url).searchParams.get('intent')!;
+      assert.deepEqual(await sandbox.saleStatus(intent), { saleId: intent, state: 'pending', amount: 99, currency: 'EUR' });
+      await answerBank(server, redirected.location!, 'approve');
+      await server.api(`/v1/payment-intents/${intent}/confirm`, { token, method: 'POST' });
+      assert.equal((await sandbox.saleStatus(intent)).state, 'approved');
+      assert.equal((await sandbox.saleStatus('pi_nothing')).state, 'unknown');
+      // Anything sent to its callback URL is refused and recorded, like an unverifiable callback.
+      const callback = await fetch(new URL('/callbacks/sandbox?paid=1', server.url));
+      assert.deepEqual([callback.status, await callback.text()], [400, 'The sandbox sends no callbacks']);
+      const recorded = await server.database.db.selectFrom('provider_callbacks').select(['provider', 'outcome', 'query']).execute();
+      assert.deepEqual(recorded, [{ provider: 'sandbox', outcome: 'rejected', query: 'paid=1' }]);
     });
 
     test('signed offers can be paid by card at their signed price', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as z from 'zod/mini';
 import { CreateSubscriptionResponse, SubscribeRequiresActionResource, SubscribeSuccessResource, SubscriptionsResponse } from '../../src/protocol';
-import { access, alertText, answerBank, balance, CARDS, charges, completion, hostedGet, ledgerCount, notifications, outbox, payCheckout, subscriptionsOf, types } from './card-flows';
+import { access, alertText, answerBank, balance, CARDS, charges, completion, hostedGet, ledgerCount, notifications, openCheckout, outbox, payCheckout, subscriptionsOf, types } from './card-flows';
 import { databases, idempotencyKey, MERCHANT, startTestServer, type TestServer } from './harness';
 
 const HOUR = 3600 * 1000;
@@ -121,7 +121,7 @@ for (const database of databases) {
       assert.equal(new URL(checkoutUrl).pathname, '/hosted/checkout');
       // Nothing exists before the card is entered.
       assert.deepEqual(await subscriptionsOf(server, token), []);
-      const form = await hostedGet(server, new URL(checkoutUrl).pathname + new URL(checkoutUrl).search);
+      const form = await openCheckout(server, checkoutUrl);
       assert.match(form.text, /<h1>Subscribe to Gold monthly<\/h1>/);
       assert.match(form.text, /€4\.99 per month, renewed automatically until you cancel\./);
       assert.match(form.text, /Includes: Night trains, The bakery\./);
@@ -325,8 +325,7 @@ for (const database of databases) {
 
     test('the German checkout page', async () => {
       const { token } = await server.signUp();
-      const url = new URL(await cardCheckout(token, 'trial-weekly'));
-      const de = await hostedGet(server, `${url.pathname}${url.search}&lang=de`);
+      const de = await openCheckout(server, await cardCheckout(token, 'trial-weekly'), 'de');
       assert.match(de.text, /<html lang="de">/);
       assert.match(de.text, /<h1>Weekly with trial abonnieren<\/h1>/);
       assert.match(de.text, /14 Tage kostenlos, danach 1,99\s€ pro Woche\./);
