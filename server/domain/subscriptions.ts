@@ -137,14 +137,15 @@ export class SubscriptionService {
   }
 
   /**
-   * A provider's subscription is canceled there first. Where only the buyer can cancel it, on the
-   * provider's page (Verotel), nothing changes here: the answer names that page, and the
-   * provider's cancel callback cancels it here. A provider no longer configured cannot be asked.
+   * A card subscription is canceled at its provider first (the sandbox's is billed here, so it
+   * agrees at once). Where only the buyer can cancel it, on the provider's page (Verotel), nothing
+   * changes here: the answer names that page, and the provider's cancel callback cancels it here.
+   * A provider no longer configured cannot be asked. Wallet subscriptions have no provider.
    */
   async #cancelAtProvider(customerId: string, id: string): Promise<void> {
     const sub = await this.database.db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!sub || sub.customer_id !== customerId || !sub.provider || (sub.status !== 'active' && sub.status !== 'past_due')) return;
-    const cancellation = await this.providers.get(sub.provider)?.cancelSubscription(sub);
+    if (!sub || sub.customer_id !== customerId || sub.method !== 'card' || (sub.status !== 'active' && sub.status !== 'past_due')) return;
+    const cancellation = await this.providers.get(sub.provider ?? 'sandbox')?.cancelSubscription(sub);
     if (cancellation?.kind === 'redirect') {
       throw new ApiError(409, 'cancel_at_provider', 'This subscription is billed by a payment provider: cancel it on the provider\'s page.', { cancelUrl: cancellation.url });
     }
