@@ -81,6 +81,8 @@ export interface PaymentProvider {
   readonly name: CheckoutProviderName;
   /** The answer to a verified callback whose events could not be applied (unknown sale, wrong amount): the provider retries or refunds. */
   readonly errorReply: ProviderReply;
+  /** Callback parameters that are credentials (Verotel's one-click token): kept out of the audit record, which stores the rest as received. */
+  readonly secretParams?: readonly string[];
   /** The URL of the provider's hosted page for this checkout, opened in the hosted window. */
   startCheckout(start: CheckoutStart): Promise<string>;
   /** Verifies a server-to-server callback and says what it means; throws CallbackRejected when it cannot be trusted. */

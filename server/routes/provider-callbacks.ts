@@ -17,10 +17,11 @@ export function providerCallbackRoutes({ providers, providerEvents, database, cl
     const provider = providers.get(name);
     if (!provider) return c.text('Not found', 404);
     const callback = await readCallback(c);
+    const secrets = provider.secretParams ?? [];
     const record = async (outcome: ProviderCallbacksTable['outcome'], detail: string | null) => {
       await database.db.insertInto('provider_callbacks').values({
-        provider: name, received_at: clock.now().getTime(), method: callback.method, query: callback.url.search.replace(/^\?/, ''),
-        body: callback.body, remote_address: callback.remoteAddress, outcome, detail,
+        provider: name, received_at: clock.now().getTime(), method: callback.method, query: redact(callback.url.search.replace(/^\?/, ''), secrets),
+        body: callback.body === null ? null : redact(callback.body, secrets), remote_address: callback.remoteAddress, outcome, detail,
       }).execute();
     };
     let verdict;
@@ -45,4 +46,19 @@ export function providerCallbackRoutes({ providers, providerEvents, database, cl
     }
     return c.text(verdict.reply.body, verdict.reply.status);
   });
+}
+
+/** A query string or form body as received, with the values of `secrets` replaced (the rest keeps its exact encoding). */
+function redact(encoded: string, secrets: readonly string[]): string {
+  if (!secrets.length) return encoded;
+  return encoded.split('&').map((pair) => {
+    const name = pair.split('=', 1)[0]!;
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+    } catch {
+      // Not valid percent-encoding: compare the name as it is.
+    }
+    return secrets.includes(decoded) ? `${name}=[redacted]` : pair;
+  }).join('&');
 }

@@ -17,6 +17,8 @@ const KEY = 'verotel-test-signature-key';
 const SHOP = '12345';
 const BASE = 'https://secure.verotel.com';
 const DAY = 24 * 3600 * 1000;
+/** The audit keeps a callback as received, but for the one-click token (a credential, stored only sealed). */
+const audited = (params: Record<string, string>) => new URLSearchParams(params).toString().replace(/(^|&)oneClickToken=[^&]*/, '$1oneClickToken=[redacted]');
 const LONG_TITLE = 'Über Nachtzüge & Fähren: ' + 'ein langer Titel, '.repeat(8);
 
 const config = {
@@ -135,7 +137,7 @@ for (const database of databases) {
       assert.deepEqual(sent.at(-2)!.resource, { status: 'success', code: 200, provider: 'verotel', sale: data.saleID, product: 'vero-story', amount: 1231, currency: 'EUR', expiresAt: until });
       assert.deepEqual(await audit(), []);
       const callback = await lastCallback();
-      assert.deepEqual([callback.outcome, callback.method, callback.query], ['applied', 'GET', new URLSearchParams(signFlexPayData(KEY, data)).toString()]);
+      assert.deepEqual([callback.outcome, callback.method, callback.query], ['applied', 'GET', audited(signFlexPayData(KEY, data))]);
 
       // Replayed: the same answer, nothing changes.
       const before = await snapshot(customerId);
@@ -193,7 +195,7 @@ for (const database of databases) {
         assert.deepEqual(await postback(data, attempt), { status: 500, body: 'ERROR - Invalid signature!' });
         const callback = await lastCallback();
         assert.equal(callback.outcome, 'rejected');
-        assert.equal(callback.query, new URLSearchParams(attempt).toString(), 'recorded raw');
+        assert.equal(callback.query, audited(attempt), 'recorded as received, the one-click token redacted');
       }
       assert.deepEqual(await snapshot(customerId), before);
       assert.equal(await count('customer_provider_tokens', customerId), 0);
@@ -240,6 +242,10 @@ for (const database of databases) {
       const stored = await db().selectFrom('customer_provider_tokens').selectAll().where('customer_id', '=', customerId).executeTakeFirstOrThrow();
       assert.equal(stored.kind, 'one_click');
       assert.ok(!String(stored.sealed).includes('tok-first-123'), 'sealed at rest');
+      const audit = await lastCallback();
+      assert.ok(!audit.query.includes('tok-first-123'), 'not in the raw callback audit either');
+      assert.match(audit.query, /(^|&)oneClickToken=\[redacted\](&|$)/);
+      assert.match(audit.query, /(^|&)saleID=/, 'the rest is kept as received');
 
       const second = await startPurchase(token, 'vero-other');
       assert.deepEqual([second.searchParams.get('oneClickToken'), second.searchParams.get('paymentMethod')], ['tok-first-123', 'CC']);

@@ -43,6 +43,8 @@ export class VerotelProvider implements PaymentProvider {
   readonly name = 'verotel' as const;
   /** The official Woo plugin's answer: anything but `OK` makes Verotel retry, or refund a card sale. */
   readonly errorReply: ProviderReply = { status: 500, body: 'ERROR' };
+  /** A one-click token buys on the reader's card: it is stored sealed, never in the callback audit. */
+  readonly secretParams = ['oneClickToken'];
   readonly #settings: NonNullable<ProviderDeps['config']['providers']['verotel']>;
   readonly #base: string;
 
