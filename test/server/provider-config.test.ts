@@ -126,3 +126,18 @@ describe('card methods follow the provider', () => {
     }
   });
 });
+
+describe('provider callbacks', () => {
+  test('an oversized callback body is refused before it is read or recorded; an unknown provider is 404', async () => {
+    const server = await startTestServer();
+    try {
+      const big = await fetch(new URL('/callbacks/sandbox', server.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'x='.padEnd(64 * 1024, 'a') });
+      assert.deepEqual([big.status, await big.text()], [413, 'Payload too large']);
+      const unknown = await fetch(new URL('/callbacks/stripe', server.url));
+      assert.equal(unknown.status, 404);
+      assert.deepEqual(await server.database.db.selectFrom('provider_callbacks').selectAll().execute(), []);
+    } finally {
+      await server.close();
+    }
+  });
+});
