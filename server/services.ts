@@ -79,7 +79,7 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
     purchases,
     topUps: new TopUpService(database, clock, ledger, notifications),
     content: new ContentLibrary(config),
-    subscriptions: new SubscriptionService(database, config, clock, lifecycle, ledger, notifications, urls, links, providers),
+    subscriptions: new SubscriptionService(database, config, clock, lifecycle, ledger, notifications, urls, links, providers, deps.logger),
     cardPayments,
     billing: new BillingClock(database, config, clock, lifecycle, cardPayments, notifications, urls, links, deps.logger),
     providerTokens,

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { Logger } from 'pino';
 import type { CreateSubscriptionRequest, CreateSubscriptionResponse, Subscription } from '../../src/protocol';
 import type { Clock } from '../clock';
 import { cardProviderAvailable, type ServerConfig } from '../config';
@@ -31,6 +32,7 @@ export class SubscriptionService {
     private readonly urls: HostedUrls,
     private readonly links: PaymentLinks,
     private readonly providers: PaymentProviders,
+    private readonly logger: Logger,
   ) {}
 
   async list(customerId: string): Promise<Subscription[]> {
@@ -145,7 +147,12 @@ export class SubscriptionService {
   async #cancelAtProvider(customerId: string, id: string): Promise<void> {
     const sub = await this.database.db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
     if (!sub || sub.customer_id !== customerId || sub.method !== 'card' || (sub.status !== 'active' && sub.status !== 'past_due')) return;
-    const cancellation = await this.providers.get(sub.provider ?? 'sandbox')?.cancelSubscription(sub);
+    const cancellation = await this.providers.get(sub.provider ?? 'sandbox')?.cancelSubscription(sub).catch((error: unknown) => {
+      // Not reached, refused or answered nonsense: nothing changed anywhere, so the reader can try again.
+      if (error instanceof ApiError) throw error;
+      this.logger.warn({ err: error, subscription: sub.id, provider: sub.provider }, 'provider could not cancel a subscription');
+      throw new ApiError(502, 'provider_unavailable', 'The payment provider could not cancel this subscription right now. Nothing was changed; try again in a moment.');
+    });
     if (cancellation?.kind === 'redirect') {
       throw new ApiError(409, 'cancel_at_provider', 'This subscription is billed by a payment provider: cancel it on the provider\'s page.', { cancelUrl: cancellation.url });
     }

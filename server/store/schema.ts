@@ -116,7 +116,7 @@ export interface CheckoutsTable {
   expires_at: number;
   created_at: number;
   completed_at: number | null;
-  /** Who takes the card: the sandbox's own page, or a payment provider's hosted page. */
+  /** Who takes the card (`sandbox`, `verotel`, `paymentwall`); `wallet` for a wallet subscription, which needs no page. */
   provider: string;
 }
 

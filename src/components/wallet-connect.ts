@@ -5,13 +5,15 @@ import { PaywallErrorEvent } from '../events/error';
 import { PaywallWalletConnectEvent } from '../events/wallet-connect';
 import { PaywallWindowEvent } from '../events/window';
 import { errorText } from '../i18n/messages';
+import { providerName } from '../i18n/provider-names';
 import type { WalletConnection } from '../protocol';
 import { BackendError } from '../services/backend-error';
 import { HostedWindow } from '../services/hosted-window';
 import { PaywallElement } from './internal/paywall-element';
 import { tokens } from './internal/shared-styles';
 
-const PROVIDER_NAMES: Record<string, string> = { milkipay: 'Milkipay' };
+/** Providers whose wallet a reader can connect. */
+const WALLET_PROVIDERS = new Set(['milkipay']);
 
 /**
  * Connects the reader's wallet at a provider (Milkipay) to their account, so the merchant can pay
@@ -73,11 +75,11 @@ export class WalletConnectElement extends PaywallElement {
 
   protected override willUpdate(): void {
     if (this.isConnected && this.backendUrl !== this.#backend) this.#follow.refresh();
-    this.#problem = this.problem(() => (PROVIDER_NAMES[this.provider] ? null : `unknown wallet provider "${this.provider}"`));
+    this.#problem = this.problem(() => (WALLET_PROVIDERS.has(this.provider) ? null : `unknown wallet provider "${this.provider}"`));
   }
 
   get #name(): string {
-    return PROVIDER_NAMES[this.provider] ?? this.provider;
+    return providerName(this.provider) ?? this.provider;
   }
 
   /** Loads this provider's connection; when that fails (or the backend does not offer it) the message says why and there is nothing to click. */

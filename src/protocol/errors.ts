@@ -38,6 +38,7 @@ export const ErrorCode = z.enum([
   'authentication_required',
   'authentication_failed',
   'cancel_at_provider',
+  'provider_unavailable',
   'admin_api_disabled',
   'wallet_not_connected',
   'payout_in_progress',

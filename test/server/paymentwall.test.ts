@@ -284,6 +284,22 @@ for (const database of databases) {
       assert.deepEqual(await adapter.saleStatus('b700'), { saleId: 'b700', state: 'approved', amount: 999, currency: 'EUR' });
       assert.deepEqual(await adapter.saleStatus('b999'), { saleId: 'b999', state: 'unknown' });
     });
+
+    test('DELETE /v1/subscriptions: cancels at Paymentwall first; when Paymentwall refuses, 502 provider_unavailable and nothing changes', async () => {
+      deliveryApi();
+      const { token, base } = await subscribed();
+      await pingback({ ...base, type: '0', ref: 'b710' });
+      const [sub] = await subscriptionsOf(server, token);
+      let answer: Response = HttpResponse.json({ result: 0, error: 'temporarily unavailable' }, { status: 500 });
+      mock.use(http.post('https://api.paymentwall.com/developers/api/ticket', () => answer.clone()));
+      const refused = await server.api(`/v1/subscriptions/${sub.id}`, { token, method: 'DELETE' });
+      assert.deepEqual([refused.status, refused.body.error.code], [502, 'provider_unavailable']);
+      assert.equal((await subscriptionsOf(server, token))[0].status, 'active');
+      answer = HttpResponse.json({ result: 1 });
+      const canceled = await server.api(`/v1/subscriptions/${sub.id}`, { token, method: 'DELETE' });
+      assert.equal(canceled.status, 200, JSON.stringify(canceled.body));
+      assert.equal((await subscriptionsOf(server, token))[0].status, 'canceled');
+    });
   });
 }
 

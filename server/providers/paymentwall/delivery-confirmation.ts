@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock';
 
+/** Server-to-server calls to Paymentwall give up after this, so a slow API never holds a reader's request or a retry loop. */
+export const API_TIMEOUT_MS = 10_000;
+
 /** One delivered payment, as Paymentwall's Delivery Confirmation API describes it. */
 export interface Delivery {
   /** The pingback's `ref`. */
@@ -72,7 +75,7 @@ export class DeliveryConfirmation {
       });
       let problem: string;
       try {
-        const response = await fetch(`${apiBaseUrl}/api/delivery`, { method: 'POST', headers: { 'x-apikey': secretKey, 'content-type': 'application/x-www-form-urlencoded' }, body });
+        const response = await fetch(`${apiBaseUrl}/api/delivery`, { method: 'POST', headers: { 'x-apikey': secretKey, 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(API_TIMEOUT_MS) });
         const answer = await response.text();
         if (response.ok && /"success"\s*:\s*1\b/.test(answer)) return true;
         problem = `HTTP ${response.status}: ${answer.slice(0, 200)}`;

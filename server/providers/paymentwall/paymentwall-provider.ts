@@ -5,7 +5,7 @@ import type { ResolvedProviders } from '../../config';
 import type { SubscriptionRow } from '../../domain/subscription-lifecycle';
 import type { DatabaseHandle } from '../../store/connect';
 import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCallback, type ProviderCancellation, type ProviderEvent, type ProviderReply, type SaleStatus } from '../payment-provider';
-import { DeliveryConfirmation, type Delivery } from './delivery-confirmation';
+import { API_TIMEOUT_MS, DeliveryConfirmation, type Delivery } from './delivery-confirmation';
 import { IpAllowlist, normalizeAddress, PAYMENTWALL_PINGBACK_IPS } from './ip-allowlist';
 import { pingbackParams, pingbackSignature, pingbackSignVersion, signatureMatches, widgetSignature, type SignedParams } from './paymentwall-signature';
 import { fromDecimalAmount, toDecimalAmount } from '../decimal-amount';
@@ -178,7 +178,7 @@ export class PaymentwallProvider implements PaymentProvider {
 
   async saleStatus(saleId: string): Promise<SaleStatus> {
     const search = this.#signed({ key: this.settings.projectKey, ref: saleId });
-    const response = await fetch(`${this.#apiBase}/api/rest/payment?${search}`);
+    const response = await fetch(`${this.#apiBase}/api/rest/payment?${search}`, { signal: AbortSignal.timeout(API_TIMEOUT_MS) });
     if (!response.ok) throw new Error(`Paymentwall payment status answered HTTP ${response.status}`);
     const parsed = z.safeParse(PaymentStatusResponse, await response.json());
     if (!parsed.success || parsed.data.object !== 'payment') return { saleId, state: 'unknown' };
@@ -196,7 +196,7 @@ export class PaymentwallProvider implements PaymentProvider {
     const ref = subscription.provider_subscription_id;
     if (!ref) throw new Error(`subscription ${subscription.id} has no Paymentwall reference`);
     const body = this.#signed({ key: this.settings.projectKey, ref, type: 2, message: `Subscription ${subscription.id} canceled by the reader` });
-    const response = await fetch(`${this.#apiBase}/developers/api/ticket`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    const response = await fetch(`${this.#apiBase}/developers/api/ticket`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, signal: AbortSignal.timeout(API_TIMEOUT_MS) });
     const answer = await response.text();
     if (response.ok && /"result"\s*:\s*1\b/.test(answer)) return { kind: 'canceled' };
     throw new Error(`Paymentwall refused to cancel ${ref}: HTTP ${response.status} ${answer.slice(0, 200)}`);
