@@ -65,7 +65,7 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
   const cardPayments = new CardPaymentService(database, config, clock, lifecycle, entitlements, notifications, purchases, urls, links);
   const providerTokens = new ProviderTokens(config.encryptionKey && new SecretBox(config.encryptionKey));
   const providerEvents = new ProviderEventProcessor(database, config, clock, ledger, entitlements, lifecycle, notifications, providerTokens);
-  const providers = createPaymentProviders({ config, clock, logger: deps.logger, database, tokens: providerTokens, processor: providerEvents });
+  const providers = createPaymentProviders({ config, clock, logger: deps.logger, database, tokens: providerTokens });
   return {
     ...deps,
     ledger,

@@ -4,7 +4,6 @@ import type { ServerConfig } from '../config';
 import type { DatabaseHandle } from '../store/connect';
 import type { PaymentProvider } from './payment-provider';
 import { PaymentwallProvider } from './paymentwall/paymentwall-provider';
-import type { ProviderEventProcessor } from './provider-event-processor';
 import type { CheckoutProviderName } from './provider-config';
 import type { ProviderTokens } from './provider-tokens';
 import { SandboxProvider } from './sandbox-provider';
@@ -17,7 +16,6 @@ export interface ProviderDeps {
   logger: Logger;
   database: DatabaseHandle;
   tokens: ProviderTokens;
-  processor: ProviderEventProcessor;
 }
 
 /** The adapters of the providers the config turns on (the sandbox while it is on), by name. */

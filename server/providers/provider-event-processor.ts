@@ -76,17 +76,6 @@ export class ProviderEventProcessor {
     return { applied: result.applied, duplicates: result.duplicates };
   }
 
-  /** The sale a provider id names, for adapters that must tell a first payment from a renewal. */
-  async sale(provider: CheckoutProviderName, saleId: string): Promise<SaleRow | undefined> {
-    return this.database.db.selectFrom('provider_sales').selectAll().where('provider', '=', provider).where('sale_id', '=', saleId).executeTakeFirst();
-  }
-
-  /** Whether a checkout's payment has been confirmed (the return page waits for it). */
-  async checkoutPaid(checkoutId: string): Promise<boolean> {
-    const row = await this.database.db.selectFrom('provider_sales').select('sale_id').where('checkout_id', '=', checkoutId).executeTakeFirst();
-    return row !== undefined;
-  }
-
   async #applyOne(trx: Trx, provider: CheckoutProviderName, event: ProviderEvent, now: Date): Promise<PendingNotification[]> {
     switch (event.kind) {
       case 'paid':
