@@ -18,17 +18,30 @@ async function bundle(entry: string, outDir: string): Promise<Rollup.OutputChunk
   return outputs.flatMap((o) => o.output).filter((c): c is Rollup.OutputChunk => c.type === 'chunk');
 }
 
-/** Minified bytes per package (or src/ folder), to see which dependency grows. */
-function contributors(chunk: Rollup.OutputChunk): Array<[string, number]> {
-  const sizes = new Map<string, number>();
-  for (const [id, info] of Object.entries(chunk.modules)) {
-    const path = id.replace(/\\/g, '/');
-    const pkg = path.includes('/node_modules/')
-      ? path.split('/node_modules/').pop()!.split('/').slice(0, path.split('/node_modules/').pop()!.startsWith('@') ? 2 : 1).join('/')
-      : path.replace(/^.*?\/(src\/[^/]+).*$/, '$1');
-    sizes.set(pkg, (sizes.get(pkg) ?? 0) + info.renderedLength);
-  }
-  return [...sizes].sort((a, b) => b[1] - a[1]);
+/** The package (or src/ folder) a bundled module belongs to. */
+function owner(id: string): string {
+  const path = id.replace(/\\/g, '/').replace(/^\0/, '');
+  if (/\/(src|bench)\//.test(path) && !path.includes('/node_modules/')) return path.replace(/^.*?\/((src|bench)\/[^/]+).*$/, '$1');
+  // Packages, and the bundler's virtual helper modules (`\0@scope+name@version/...`).
+  const inside = path.split('/node_modules/').pop()!.replace(/^(@[^/+]+)\+([^@/]+)@[^/]+/, '$1/$2');
+  return inside.split('/').slice(0, inside.startsWith('@') ? 2 : 1).join('/');
+}
+
+/**
+ * Per package: minified bytes, and what it adds to the gzip size (the bundle's modules gzipped
+ * with and without it), which is what counts against a gzip budget.
+ */
+function contributors(chunk: Rollup.OutputChunk): Array<{ name: string; minified: number; gzip: number }> {
+  const modules = Object.entries(chunk.modules).map(([id, info]) => ({ owner: owner(id), code: info.code ?? '', minified: info.renderedLength }));
+  const packed = (keep: (m: (typeof modules)[number]) => boolean) => gzip(modules.filter(keep).map((m) => m.code).join('\n'));
+  const all = packed(() => true);
+  return [...new Set(modules.map((m) => m.owner))]
+    .map((name) => ({
+      name,
+      minified: modules.filter((m) => m.owner === name).reduce((sum, m) => sum + m.minified, 0),
+      gzip: all - packed((m) => m.owner !== name),
+    }))
+    .sort((a, b) => b.gzip - a.gzip);
 }
 
 const results: Record<string, unknown> = {};
@@ -43,9 +56,10 @@ for (const [name, entry] of [['kit', 'src/index.ts'], ['core', 'bench/entries/co
   failed ||= over;
   console.log(`\n${name} (${entry}): ${kB(Buffer.byteLength(main.code))} minified, ${kB(size)} gzip -9, budget ${kB(budget)} ${over ? 'OVER by ' + kB(size - budget) : 'ok'}`);
   for (const chunk of lazy) console.log(`  lazily loaded, not counted: ${chunk.fileName} ${kB(gzip(chunk.code))} gzip -9`);
-  console.log('  top contributors (minified bytes):');
-  for (const [pkg, bytes] of contributors(main).slice(0, 10)) console.log(`    ${pkg.padEnd(28)} ${kB(bytes)}`);
-  results[name] = { entry, minified: Buffer.byteLength(main.code), gzip: size, budget, lazy: lazy.map((c) => ({ file: c.fileName, gzip: gzip(c.code) })), contributors: Object.fromEntries(contributors(main)) };
+  const parts = contributors(main);
+  console.log(`  top contributors:${' '.repeat(13)}minified    adds to gzip`);
+  for (const part of parts.slice(0, 12)) console.log(`    ${part.name.padEnd(28)} ${kB(part.minified).padStart(8)}    ${kB(part.gzip).padStart(8)}`);
+  results[name] = { entry, minified: Buffer.byteLength(main.code), gzip: size, budget, lazy: lazy.map((c) => ({ file: c.fileName, gzip: gzip(c.code) })), contributors: Object.fromEntries(parts.map(({ name: n, ...sizes }) => [n, sizes])) };
 }
 
 mkdirSync('bench/results', { recursive: true });
