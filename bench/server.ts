@@ -4,6 +4,7 @@
  * in the same run. The server runs in a child process; this process is the load generator.
  *
  *   npm run bench:server                  # BENCH_SECONDS=5 BENCH_CONNECTIONS=16 by default
+ *   BENCH_ONLY=sqlite-purchases npm run bench:server   # only these <db>-<scenario>s (comma-separated), and the baseline
  */
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
@@ -22,6 +23,10 @@ const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/test';
 const ACCESS_PRODUCTS = Array.from({ length: 20 }, (_, i) => `bench-article-${String(i + 1).padStart(2, '0')}`);
 const CONTENT_PRODUCT = 'article-42';
 const runTag = Date.now().toString(36);
+const SCENARIOS = ['access', 'purchases', 'content'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+const only = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((name) => name.trim())) : null;
+const selected = (db: 'sqlite' | 'postgres', scenario: Scenario) => !only || only.has(`${db}-${scenario}`);
 
 type Reader = { customerId: string; token: string };
 type Measured = LoadResult & { serverCpu: number };
@@ -89,21 +94,30 @@ async function startReference(db: 'sqlite' | 'postgres', databaseUrl?: string) {
 
 async function scenarios(db: 'sqlite' | 'postgres', ref: { child: BenchChild; url: string; readers: Reader[] }) {
   const { child, url, readers } = ref;
-  console.log(`- ${db}: POST /v1/access (20 products)`);
-  const access = await measure(child, url, accessRequest(readers));
-  console.log(`- ${db}: POST /v1/purchases (signed offers, unique idempotency keys)`);
-  const purchases = await measure(child, url, purchaseRequest(readers));
-  const audit = await child.call<{ problems: string[]; purchases: number; transactions: number; entries: number }>('audit');
-  console.log(`  ledger audit after ${audit.purchases} purchases (${audit.transactions} transactions, ${audit.entries} entries): ${JSON.stringify(audit.problems)}${audit.problems.length ? '  UNBALANCED' : '  balanced'}`);
-  console.log(`- ${db}: GET /v1/content/${CONTENT_PRODUCT}`);
-  const content = await measure(child, url, contentRequest(readers));
-  return { access, purchases, content, audit };
+  const result: { access?: Measured; purchases?: Measured; content?: Measured; audit?: { problems: string[]; purchases: number; transactions: number; entries: number } } = {};
+  if (selected(db, 'access')) {
+    console.log(`- ${db}: POST /v1/access (20 products)`);
+    result.access = await measure(child, url, accessRequest(readers));
+  }
+  if (selected(db, 'purchases')) {
+    console.log(`- ${db}: POST /v1/purchases (signed offers, unique idempotency keys)`);
+    result.purchases = await measure(child, url, purchaseRequest(readers));
+    const audit = await child.call<{ problems: string[]; purchases: number; transactions: number; entries: number }>('audit');
+    console.log(`  ledger audit after ${audit.purchases} purchases (${audit.transactions} transactions, ${audit.entries} entries): ${JSON.stringify(audit.problems)}${audit.problems.length ? '  UNBALANCED' : '  balanced'}`);
+    result.audit = audit;
+  }
+  if (selected(db, 'content')) {
+    console.log(`- ${db}: GET /v1/content/${CONTENT_PRODUCT}`);
+    result.content = await measure(child, url, contentRequest(readers));
+  }
+  return result;
 }
 
 console.log(`Server benchmark: ${cpus().length} cores, Node ${process.version}, ${CONNECTIONS} keep-alive connections, ${WARMUP_MS / 1000} s warm-up + ${SECONDS} s per scenario, loopback 127.0.0.1`);
 
 const candidate = process.env.DATABASE_URL?.startsWith('postgres') ? process.env.DATABASE_URL : DEFAULT_PG;
-const pgProblem = await reachable(candidate);
+const postgresSelected = SCENARIOS.some((scenario) => selected('postgres', scenario));
+const pgProblem = postgresSelected ? await reachable(candidate) : null;
 const notes: string[] = [];
 if (pgProblem) notes.push(`PostgreSQL skipped: ${candidate.replace(/\/\/[^@]*@/, '//…@')} not reachable (${pgProblem})`);
 
@@ -128,7 +142,9 @@ try {
 } finally {
   await sqlite.child.stop();
 }
-if (!pgProblem) {
+if (!postgresSelected) {
+  results.postgres = { skipped: `BENCH_ONLY=${process.env.BENCH_ONLY}` };
+} else if (!pgProblem) {
   const postgres = await startReference('postgres', candidate);
   try {
     results.postgres = await scenarios('postgres', postgres);
@@ -150,13 +166,17 @@ row('baseline node:http', baseline, '');
 for (const db of ['sqlite', 'postgres'] as const) {
   const r = results[db];
   if (!r || r.skipped) continue;
-  const accessOk = r.access.rps / baseline.rps >= TARGETS.accessRatio;
-  row(`${db} POST /v1/access`, r.access, `≥ ${TARGETS.accessRatio.toFixed(2)} of baseline: ${accessOk ? 'met' : 'MISSED'}`);
-  const purchaseTarget = db === 'sqlite' ? `≥ ${TARGETS.sqlitePurchasesPerSecond}/s: ${r.purchases.rps >= TARGETS.sqlitePurchasesPerSecond ? 'met' : 'MISSED'}` : '';
-  row(`${db} POST /v1/purchases`, r.purchases, `${purchaseTarget}${purchaseTarget ? '; ' : ''}ledger ${r.audit.problems.length ? 'UNBALANCED' : 'balanced'}`);
-  row(`${db} GET /v1/content`, r.content, '');
-  if (r.audit.problems.length) failed = true;
-  if (r.access.errors || r.purchases.errors || r.content.errors) failed = true;
+  if (r.access) {
+    const accessOk = r.access.rps / baseline.rps >= TARGETS.accessRatio;
+    row(`${db} POST /v1/access`, r.access, `≥ ${TARGETS.accessRatio.toFixed(2)} of baseline: ${accessOk ? 'met' : 'MISSED'}`);
+  }
+  if (r.purchases) {
+    const purchaseTarget = db === 'sqlite' ? `≥ ${TARGETS.sqlitePurchasesPerSecond}/s: ${r.purchases.rps >= TARGETS.sqlitePurchasesPerSecond ? 'met' : 'MISSED'}` : '';
+    row(`${db} POST /v1/purchases`, r.purchases, `${purchaseTarget}${purchaseTarget ? '; ' : ''}ledger ${r.audit.problems.length ? 'UNBALANCED' : 'balanced'}`);
+    if (r.audit.problems.length) failed = true;
+  }
+  if (r.content) row(`${db} GET /v1/content`, r.content, '');
+  if (SCENARIOS.some((scenario) => r[scenario]?.errors)) failed = true;
 }
 console.log('');
 printTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'x baseline', 'errors', 'server CPU', 'CPU ms/req', 'client CPU', 'target'], rows);
@@ -166,7 +186,8 @@ console.log(`Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(
 
 const pick = (m: Measured) => ({ rps: round(m.rps, 1), p50Ms: round(m.p50, 3), p99Ms: round(m.p99, 3), maxMs: round(m.max, 3), requests: m.requests, errors: m.errors, ratioToBaseline: round(m.rps / baseline.rps, 3), serverCpuPercent: round(m.serverCpu, 1), serverCpuMsPerRequest: round(cpuPerRequest(m), 4), clientCpuPercent: round(m.clientCpu, 1) });
 const dbResult = (r: any) => (r.skipped ? r : { access: pick(r.access), purchases: pick(r.purchases), content: pick(r.content), ledgerAudit: { problems: r.audit.problems, purchases: r.audit.purchases, transactions: r.audit.transactions } });
-mergeLatest('server', {
+// A partial run (BENCH_ONLY) is for comparing changes; latest.json keeps the last full run.
+if (!only) mergeLatest('server', {
   measuredAt: new Date().toISOString(),
   cores: cpus().length,
   loadAverage: loadavg().map((l) => round(l, 2)),

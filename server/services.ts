@@ -54,7 +54,7 @@ export interface Services {
 export function createServices(deps: { config: ServerConfig; clock: Clock; database: DatabaseHandle; logger: Logger; bus: NotificationBus }): Services {
   const { config, clock, database, bus } = deps;
   const { db } = database;
-  const ledger = new Ledger(database.dialect);
+  const ledger = new Ledger(db, database.dialect);
   const notifications = new NotificationStore(db, bus);
   const entitlements = new EntitlementStore(db, clock);
   const urls = new HostedUrls(config);

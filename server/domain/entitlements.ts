@@ -1,17 +1,27 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import type { AccessGrant } from '../../src/protocol';
 import type { Clock } from '../clock';
+import { PreparedQuery } from '../store/prepared-query';
 import type { Database } from '../store/schema';
 
 /** (customer, product, expiresAt): who may read what until when. */
 export class EntitlementStore {
   /** The access check's SQL by the number of products asked about; only the values change per request. */
   readonly #checkSql = new Map<number, string>();
+  // Every purchase runs these.
+  readonly #expiry: PreparedQuery<{ customerId: string; product: string }, { expires_at: number }>;
+  readonly #grant: PreparedQuery<{ customerId: string; product: string; grantedAt: number; expiresAt: number }, unknown>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.#expiry = new PreparedQuery(db, (db, param) => db.selectFrom('entitlements').select('expires_at').where('customer_id', '=', param('customerId')).where('product', '=', param('product')));
+    this.#grant = new PreparedQuery(db, (db, param) => db
+      .insertInto('entitlements')
+      .values({ customer_id: param('customerId'), product: param('product'), granted_at: param('grantedAt'), expires_at: param('expiresAt') })
+      .onConflict((oc) => oc.columns(['customer_id', 'product']).doUpdateSet({ granted_at: param('grantedAt'), expires_at: param('expiresAt') })));
+  }
 
   async check(customerId: string | null, products: string[]): Promise<AccessGrant[]> {
     const unique = [...new Set(products)];
@@ -36,16 +46,12 @@ export class EntitlementStore {
   }
 
   async current(db: Kysely<Database>, customerId: string, product: string): Promise<number | null> {
-    const row = await db.selectFrom('entitlements').select('expires_at').where('customer_id', '=', customerId).where('product', '=', product).executeTakeFirst();
+    const row = await this.#expiry.first(db, { customerId, product });
     const at = row ? Number(row.expires_at) : null;
     return at !== null && at > this.clock.now().getTime() ? at : null;
   }
 
   async grant(db: Kysely<Database>, customerId: string, product: string, grantedAt: number, expiresAt: number): Promise<void> {
-    await db
-      .insertInto('entitlements')
-      .values({ customer_id: customerId, product, granted_at: grantedAt, expires_at: expiresAt })
-      .onConflict((oc) => oc.columns(['customer_id', 'product']).doUpdateSet({ granted_at: grantedAt, expires_at: expiresAt }))
-      .execute();
+    await this.#grant.rows(db, { customerId, product, grantedAt, expiresAt });
   }
 }

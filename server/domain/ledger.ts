@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Wallet } from '../../src/protocol';
 import type { Dialect } from '../store/connect';
+import { PreparedQuery, type Param } from '../store/prepared-query';
 import type { Database, LedgerTransactionsTable } from '../store/schema';
 
 type Trx = Kysely<Database>;
@@ -35,7 +36,37 @@ export class InsufficientFundsError extends Error {
  * purchases cannot overdraw even without a lock, and the CHECK constraint backs that up.
  */
 export class Ledger {
-  constructor(private readonly dialect: Dialect) {}
+  // The statements every posting runs, built once.
+  readonly #readWallet: PreparedQuery<{ id: string }, Wallet>;
+  readonly #addToBalance: PreparedQuery<{ id: string; delta: number }, Wallet>;
+  readonly #debitWallet: PreparedQuery<{ id: string; delta: number; required: number }, Wallet>;
+  readonly #insertTransaction: PreparedQuery<{ kind: LedgerTransactionsTable['kind']; customerId: string; reference: string | null; createdAt: number }, { id: number }>;
+  readonly #insertEntries: PreparedQuery<{ transactionId: number; fromId: string; toId: string; debit: number; credit: number }, unknown>;
+
+  constructor(db: Kysely<Database>, dialect: Dialect) {
+    this.#readWallet = new PreparedQuery(db, (db, param) => db
+      .selectFrom('ledger_accounts')
+      .select(['balance', 'currency'])
+      .where('id', '=', param('id'))
+      .$if(dialect === 'postgres', (q) => q.forUpdate()));
+    const addToBalance = (param: Param<{ id: string; delta: number }>) => db
+      .updateTable('ledger_accounts')
+      .set({ balance: sql`balance + ${param('delta')}` })
+      .where('id', '=', param('id'));
+    this.#addToBalance = new PreparedQuery(db, (_, param) => addToBalance(param).returning(['balance', 'currency']));
+    // Matches no row when the debit would overdraw.
+    this.#debitWallet = new PreparedQuery(db, (_, param) => addToBalance(param).where('balance', '>=', param('required')).returning(['balance', 'currency']));
+    this.#insertTransaction = new PreparedQuery(db, (db, param) => db
+      .insertInto('ledger_transactions')
+      .values({ kind: param('kind'), customer_id: param('customerId'), reference: param('reference'), created_at: param('createdAt') })
+      .returning('id'));
+    this.#insertEntries = new PreparedQuery(db, (db, param) => db
+      .insertInto('ledger_entries')
+      .values([
+        { transaction_id: param('transactionId'), account_id: param('fromId'), amount: param('debit') },
+        { transaction_id: param('transactionId'), account_id: param('toId'), amount: param('credit') },
+      ]));
+  }
 
   async openWallet(trx: Trx, customerId: string, currency: string): Promise<void> {
     await trx.insertInto('ledger_accounts').values({ id: walletId(customerId, currency), customer_id: customerId, kind: 'wallet', currency, balance: 0 }).execute();
@@ -43,12 +74,8 @@ export class Ledger {
 
   /** Reads the wallet and, on PostgreSQL, locks it until the transaction ends, serialising a customer's purchases. */
   async lockWallet(trx: Trx, customerId: string, currency: string): Promise<Wallet> {
-    const row = await trx
-      .selectFrom('ledger_accounts')
-      .select(['balance', 'currency'])
-      .where('id', '=', walletId(customerId, currency))
-      .$if(this.dialect === 'postgres', (q) => q.forUpdate())
-      .executeTakeFirstOrThrow();
+    const row = await this.#readWallet.first(trx, { id: walletId(customerId, currency) });
+    if (!row) throw new Error(`No ${currency} wallet for customer ${customerId}`);
     return { balance: Number(row.balance), currency: row.currency };
   }
 
@@ -74,16 +101,12 @@ export class Ledger {
       }
       wallet = { balance: Number(moved.balance), currency: moved.currency };
     }
-    const { id } = await trx
-      .insertInto('ledger_transactions')
-      .values({ kind, customer_id: customerId, reference: posting.reference ?? null, created_at: at.getTime() })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const { id } = (await this.#insertTransaction.first(trx, { kind, customerId, reference: posting.reference ?? null, createdAt: at.getTime() }))!;
     const transactionId = Number(id);
     // System accounts are shared by every customer's postings and, on PostgreSQL, an updated row
     // stays locked until commit: they move as late as their entries (which reference them) allow.
     for (const leg of legs.filter((l) => l.side !== 'wallet')) await this.#move(trx, leg.side, currency, leg.id, leg.delta);
-    await trx.insertInto('ledger_entries').values(legs.map((leg) => ({ transaction_id: transactionId, account_id: leg.id, amount: leg.delta }))).execute();
+    await this.#insertEntries.rows(trx, { transactionId, fromId: from, toId: to, debit: -amount, credit: amount });
     return { transactionId, wallet: wallet ?? (await this.lockWallet(trx, customerId, currency)) };
   }
 
@@ -93,13 +116,7 @@ export class Ledger {
    * created on its first movement.
    */
   async #move(trx: Trx, side: SystemAccount | 'wallet', currency: string, id: string, delta: number): Promise<{ balance: number; currency: string } | undefined> {
-    const update = () => trx
-      .updateTable('ledger_accounts')
-      .set({ balance: sql`balance + ${delta}` })
-      .where('id', '=', id)
-      .$if(side === 'wallet' && delta < 0, (q) => q.where('balance', '>=', -delta))
-      .returning(['balance', 'currency'])
-      .executeTakeFirst();
+    const update = () => (side === 'wallet' && delta < 0 ? this.#debitWallet.first(trx, { id, delta, required: -delta }) : this.#addToBalance.first(trx, { id, delta }));
     const moved = await update();
     if (moved || side === 'wallet') return moved;
     await this.#ensureSystemAccount(trx, side, currency);

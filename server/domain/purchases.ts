@@ -3,6 +3,8 @@ import type { Clock } from '../clock';
 import type { ServerConfig } from '../config';
 import { ApiError } from '../errors';
 import type { DatabaseHandle } from '../store/connect';
+import { PreparedQuery } from '../store/prepared-query';
+import type { PurchasesTable } from '../store/schema';
 import { writeTransaction } from './write-transaction';
 import type { NotificationStore, PendingNotification } from '../notifications/notification-store';
 import type { EntitlementStore } from './entitlements';
@@ -20,6 +22,9 @@ interface Priced {
 }
 
 export class PurchaseService {
+  readonly #recorded: PreparedQuery<{ customerId: string; idempotencyKey: string }, Pick<PurchasesTable, 'request_hash' | 'product' | 'expires_at'>>;
+  readonly #record: PreparedQuery<PurchasesTable, unknown>;
+
   constructor(
     private readonly database: DatabaseHandle,
     private readonly config: ServerConfig,
@@ -28,7 +33,18 @@ export class PurchaseService {
     private readonly entitlements: EntitlementStore,
     private readonly notifications: NotificationStore,
     private readonly urls: HostedUrls,
-  ) {}
+  ) {
+    this.#recorded = new PreparedQuery(database.db, (db, param) => db
+      .selectFrom('purchases')
+      .select(['request_hash', 'product', 'expires_at'])
+      .where('customer_id', '=', param('customerId'))
+      .where('idempotency_key', '=', param('idempotencyKey')));
+    this.#record = new PreparedQuery(database.db, (db, param) => db.insertInto('purchases').values({
+      id: param('id'), customer_id: param('customer_id'), idempotency_key: param('idempotency_key'), request_hash: param('request_hash'),
+      product: param('product'), title: param('title'), price: param('price'), currency: param('currency'), charged: param('charged'),
+      transaction_id: param('transaction_id'), expires_at: param('expires_at'), created_at: param('created_at'),
+    }));
+  }
 
   /** What is being bought and at which price, decided by the catalog or a signed offer, never by the client. */
   resolve(request: PurchaseRequest): Priced {
@@ -54,7 +70,7 @@ export class PurchaseService {
     const result = await writeTransaction(this.database, async (trx) => {
       // Locking the wallet first serialises this customer's purchases, so the checks below cannot race.
       const wallet = await this.ledger.lockWallet(trx, customerId, this.config.startCredit.currency);
-      const previous = await trx.selectFrom('purchases').selectAll().where('customer_id', '=', customerId).where('idempotency_key', '=', request.idempotencyKey).executeTakeFirst();
+      const previous = await this.#recorded.first(trx, { customerId, idempotencyKey: request.idempotencyKey });
       if (previous) {
         if (previous.request_hash !== requestHash) {
           throw new ApiError(409, 'idempotency_conflict', 'This idempotency key was already used for a different purchase. Use a new key for a new purchase.');
@@ -87,11 +103,11 @@ export class PurchaseService {
         }
         pending.push({ customerId, type: 'access.granted', resource: { product: item.product, expiresAt: new Date(expiresAt).toISOString() } });
       }
-      await trx.insertInto('purchases').values({
+      await this.#record.rows(trx, {
         id: newId('pur'), customer_id: customerId, idempotency_key: request.idempotencyKey, request_hash: requestHash,
         product: item.product, title: item.title, price: item.price, currency: item.currency, charged,
         transaction_id: transactionId, expires_at: expiresAt, created_at: now.getTime(),
-      }).execute();
+      });
       return { response: this.#response(item.product, expiresAt, after), written: await this.notifications.append(trx, pending, now) };
     });
     this.notifications.publish(result.written);

@@ -51,6 +51,9 @@ export async function connectDatabase({ databaseUrl, sqlitePath = ':memory:', pg
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Every write transaction runs in a savepoint (write-batches.ts), whose undo copies of the pages
+  // it changes would otherwise go to a temporary file: two write calls per page, per purchase.
+  sqlite.pragma('temp_store = MEMORY');
   sqlite.defaultSafeIntegers(false);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };

@@ -3,7 +3,11 @@ import { OfferPayload } from './purchases';
 
 function base64UrlToBytes(value: string): Uint8Array {
   const base64 = value.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(value.length / 4) * 4, '=');
-  return Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
+  const binary = atob(base64);
+  // A plain loop: Uint8Array.from with a mapping function is ten times slower, and the server decodes two per purchase.
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 /**
