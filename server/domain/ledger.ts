@@ -32,16 +32,20 @@ export class InsufficientFundsError extends Error {
 
 /**
  * Double-entry wallet ledger. Every posting writes two entries that sum to zero and moves the
- * cached balances in the same transaction; a wallet debit is a conditional update, so concurrent
- * purchases cannot overdraw even without a lock, and the CHECK constraint backs that up.
+ * wallet's cached balance in the same transaction; a wallet debit is a conditional update, so
+ * concurrent purchases cannot overdraw even without a lock, and the CHECK constraint backs that up.
+ * A system account caches no balance (its row stays at 0; its balance is the sum of its entries):
+ * every customer's postings touch it, and an updated row would make them all queue on its lock
+ * until each commit is on disk.
  */
 export class Ledger {
   // The statements every posting runs, built once.
   readonly #readWallet: PreparedQuery<{ id: string }, Wallet>;
-  readonly #addToBalance: PreparedQuery<{ id: string; delta: number }, Wallet>;
+  readonly #creditWallet: PreparedQuery<{ id: string; delta: number }, Wallet>;
   readonly #debitWallet: PreparedQuery<{ id: string; delta: number; required: number }, Wallet>;
   readonly #insertTransaction: PreparedQuery<{ kind: LedgerTransactionsTable['kind']; customerId: string; reference: string | null; createdAt: number }, { id: number }>;
   readonly #insertEntries: PreparedQuery<{ transactionId: number; fromId: string; toId: string; debit: number; credit: number }, unknown>;
+  readonly #ensureSystemAccount: PreparedQuery<{ id: string; currency: string }, unknown>;
 
   constructor(db: Kysely<Database>, dialect: Dialect) {
     this.#readWallet = new PreparedQuery(db, (db, param) => db
@@ -53,7 +57,7 @@ export class Ledger {
       .updateTable('ledger_accounts')
       .set({ balance: sql`balance + ${param('delta')}` })
       .where('id', '=', param('id'));
-    this.#addToBalance = new PreparedQuery(db, (_, param) => addToBalance(param).returning(['balance', 'currency']));
+    this.#creditWallet = new PreparedQuery(db, (_, param) => addToBalance(param).returning(['balance', 'currency']));
     // Matches no row when the debit would overdraw.
     this.#debitWallet = new PreparedQuery(db, (_, param) => addToBalance(param).where('balance', '>=', param('required')).returning(['balance', 'currency']));
     this.#insertTransaction = new PreparedQuery(db, (db, param) => db
@@ -66,6 +70,11 @@ export class Ledger {
         { transaction_id: param('transactionId'), account_id: param('fromId'), amount: param('debit') },
         { transaction_id: param('transactionId'), account_id: param('toId'), amount: param('credit') },
       ]));
+    // An existing row is neither changed nor locked (DO NOTHING), so concurrent postings do not wait on it.
+    this.#ensureSystemAccount = new PreparedQuery(db, (db, param) => db
+      .insertInto('ledger_accounts')
+      .values({ id: param('id'), customer_id: null, kind: 'system', currency: param('currency'), balance: 0 })
+      .onConflict((oc) => oc.column('id').doNothing()));
   }
 
   async openWallet(trx: Trx, customerId: string, currency: string): Promise<void> {
@@ -90,50 +99,27 @@ export class Ledger {
     const accountOf = (side: SystemAccount | 'wallet') => (side === 'wallet' ? walletId(customerId, currency) : systemAccountId(side, currency));
     const from = accountOf(posting.from);
     const to = accountOf(posting.to);
-    const legs = [{ side: posting.from, id: from, delta: -amount }, { side: posting.to, id: to, delta: amount }];
     // The wallet moves first: its debit is the overdraft check, and its update returns the balance.
     let wallet: Wallet | undefined;
-    for (const leg of legs.filter((l) => l.side === 'wallet')) {
-      const moved = await this.#move(trx, leg.side, currency, leg.id, leg.delta);
-      if (!moved) {
-        const current = await this.lockWallet(trx, customerId, currency);
-        throw new InsufficientFundsError(current.balance, amount);
-      }
-      wallet = { balance: Number(moved.balance), currency: moved.currency };
+    if (posting.from === 'wallet') {
+      wallet = await this.#debitWallet.first(trx, { id: from, delta: -amount, required: amount });
+      if (!wallet) throw new InsufficientFundsError((await this.lockWallet(trx, customerId, currency)).balance, amount);
+    } else if (posting.to === 'wallet') {
+      wallet = await this.#creditWallet.first(trx, { id: to, delta: amount });
+      if (!wallet) throw new Error(`No ${currency} wallet for customer ${customerId}`);
+    }
+    for (const side of [posting.from, posting.to]) {
+      if (side !== 'wallet') await this.#ensureSystemAccount.rows(trx, { id: accountOf(side), currency });
     }
     const { id } = (await this.#insertTransaction.first(trx, { kind, customerId, reference: posting.reference ?? null, createdAt: at.getTime() }))!;
     const transactionId = Number(id);
-    // System accounts are shared by every customer's postings and, on PostgreSQL, an updated row
-    // stays locked until commit: they move as late as their entries (which reference them) allow.
-    for (const leg of legs.filter((l) => l.side !== 'wallet')) await this.#move(trx, leg.side, currency, leg.id, leg.delta);
     await this.#insertEntries.rows(trx, { transactionId, fromId: from, toId: to, debit: -amount, credit: amount });
-    return { transactionId, wallet: wallet ?? (await this.lockWallet(trx, customerId, currency)) };
+    return { transactionId, wallet: wallet ? { balance: Number(wallet.balance), currency: wallet.currency } : await this.lockWallet(trx, customerId, currency) };
   }
 
   /**
-   * Adds `delta` to an account's cached balance and returns the new balance, or undefined when a
-   * wallet debit would overdraw (the conditional update matches no row). A system account is
-   * created on its first movement.
-   */
-  async #move(trx: Trx, side: SystemAccount | 'wallet', currency: string, id: string, delta: number): Promise<{ balance: number; currency: string } | undefined> {
-    const update = () => (side === 'wallet' && delta < 0 ? this.#debitWallet.first(trx, { id, delta, required: -delta }) : this.#addToBalance.first(trx, { id, delta }));
-    const moved = await update();
-    if (moved || side === 'wallet') return moved;
-    await this.#ensureSystemAccount(trx, side, currency);
-    return update();
-  }
-
-  async #ensureSystemAccount(trx: Trx, purpose: SystemAccount, currency: string): Promise<void> {
-    await trx
-      .insertInto('ledger_accounts')
-      .values({ id: systemAccountId(purpose, currency), customer_id: null, kind: 'system', currency, balance: 0 })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
-  }
-
-  /**
-   * Audit: every transaction's entries sum to zero, and every cached balance equals the sum of
-   * its entries. Returns the problems found (empty when the books balance).
+   * Audit: every transaction's entries sum to zero, and every wallet's cached balance equals the
+   * sum of its entries. Returns the problems found (empty when the books balance).
    */
   async audit(db: Trx): Promise<string[]> {
     const problems: string[] = [];
@@ -143,6 +129,7 @@ export class Ledger {
       .selectFrom('ledger_accounts as a')
       .leftJoin('ledger_entries as e', 'e.account_id', 'a.id')
       .select(['a.id', 'a.balance', sql<number>`coalesce(sum(e.amount), 0)`.as('total')])
+      .where('a.kind', '=', 'wallet')
       .groupBy(['a.id', 'a.balance'])
       .execute();
     for (const row of drift) if (Number(row.balance) !== Number(row.total)) problems.push(`account ${row.id} caches ${row.balance} but its entries sum to ${row.total}`);

@@ -301,5 +301,11 @@ export function migrationsFor(dialect: Dialect): MigrationProvider {
         .execute();
     },
   };
-  return { getMigrations: async () => ({ '0001_initial': initial, '0002_subscriptions': subscriptions, '0003_providers': providers, '0004_payouts': payouts }) };
+  /** System accounts stop caching a balance (the ledger no longer moves it; their entries are the balance). */
+  const systemBalances: Migration = {
+    async up(db: Kysely<any>) {
+      await db.updateTable('ledger_accounts').set({ balance: 0 }).where('kind', '=', 'system').execute();
+    },
+  };
+  return { getMigrations: async () => ({ '0001_initial': initial, '0002_subscriptions': subscriptions, '0003_providers': providers, '0004_payouts': payouts, '0005_system_balances': systemBalances }) };
 }

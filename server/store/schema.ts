@@ -28,6 +28,7 @@ export interface LedgerAccountsTable {
   customer_id: string | null;
   kind: 'wallet' | 'system';
   currency: string;
+  /** A wallet's cached balance; 0 on a system account, whose balance is the sum of its entries. */
   balance: number;
 }
 

@@ -17,6 +17,8 @@ for (const database of databases) {
     const offer = (fields: Partial<Parameters<typeof signOffer>[1]> = {}, secret = OFFER_SECRET) =>
       signOffer(secret, { product: 'live-match-7', title: 'Live match', price: 50, currency: 'EUR', validity: 3600, expiresAt: Math.floor(server.clock.now().getTime() / 1000) + 600, ...fields });
     const audit = () => server.services.ledger.audit(server.database.db);
+    /** The revenue account's balance: the sum of its entries. */
+    const revenue = async () => Number((await server.database.db.selectFrom('ledger_entries').select((eb) => eb.fn.coalesce(eb.fn.sum<number>('amount'), eb.lit(0)).as('total')).where('account_id', '=', 'system:revenue:EUR').executeTakeFirstOrThrow()).total);
 
     test('a signed-out reader is asked to sign in, with a link to the hosted sign-in for the merchant origin', async () => {
       const { status, body } = await buy(undefined, { product: 'article-42' }, { origin: MERCHANT });
@@ -120,6 +122,26 @@ for (const database of databases) {
       assert.equal(await balance(token), 0);
       const granted = await server.api('/v1/access', { token, body: { products: Array.from({ length: 100 }, (_, i) => `clip-${i}`) } });
       assert.equal(granted.body.access.filter((a: any) => a.granted).length, 10);
+      assert.deepEqual(await audit(), []);
+    });
+
+    test('a purchase does not wait for another reader\'s purchase to commit (no shared row is locked)', { skip: database.name === 'sqlite' ? 'SQLite has one writer at a time by design' : false }, async () => {
+      const first = await server.signUp();
+      const second = await server.signUp();
+      const revenueBefore = await revenue();
+      let secondStatus: number | string = 'not run';
+      // The first reader's purchase stays uncommitted until the second reader's purchase has answered.
+      await server.database.db.transaction().execute(async (trx) => {
+        await server.services.ledger.post(trx, { kind: 'purchase', customerId: first.customerId, currency: 'EUR', amount: 10, from: 'wallet', to: 'revenue', at: server.clock.now() });
+        secondStatus = await Promise.race([
+          buy(second.token, { product: 'article-42' }).then((r) => r.status),
+          new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5000).unref()),
+        ]);
+      });
+      assert.equal(secondStatus, 200);
+      assert.equal(await balance(first.token), 490);
+      assert.equal(await balance(second.token), 451);
+      assert.equal(await revenue(), revenueBefore + 10 + 49);
       assert.deepEqual(await audit(), []);
     });
 
