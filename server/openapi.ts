@@ -75,7 +75,7 @@ export function buildOpenApi(serverUrl: string) {
     webhooks: {
       notification: {
         post: {
-          summary: 'Messages on the WebSocket /v1/notifications (?token=…&after=<id>); closes with 4401 on a bad token',
+          summary: 'Messages on the WebSocket /v1/notifications (?token=…&after=<id>&batch=1; with batch=1 the backlog comes as arrays of these); closes with 4401 on a bad token',
           requestBody: { content: { 'application/json': { schema: jsonSchema(Notification) } } },
           responses: { 200: { description: 'delivered' } },
         },

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { NOTIFICATION_CLOSE_UNAUTHORIZED, type Notification } from '../../src/protocol';
+import { NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_UNAUTHORIZED, type Notification } from '../../src/protocol';
 import { bearerToken } from '../http/auth';
 import type { Services } from '../services';
 
@@ -16,7 +16,9 @@ interface LiveSocket extends WebSocket {
 /**
  * Pushes each customer's notifications over WebSocket on the HTTP server's port. A client resumes
  * with `after=<id>`: it is subscribed before the backlog is read, so nothing committed in between
- * is lost, and ids already sent are skipped, so nothing is sent twice.
+ * is lost, and ids already sent are skipped, so nothing is sent twice. A client that connects with
+ * `batch=1` receives the backlog as JSON arrays (a page at a time), so a page that replays hundreds
+ * of notifications handles one message, not hundreds; live notifications are always one a message.
  */
 export function attachNotificationSockets(server: Server, { accounts, notifications, bus, config, logger }: Services) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
@@ -50,13 +52,18 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
     if (ws.readyState !== ws.OPEN) return;
     const customerId = auth.customer.id;
     let lastSent = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
+    const batches = url.searchParams.get(NOTIFICATION_BATCH_PARAM) === '1';
     let buffered: Notification[] | null = [];
-    const send = (n: Notification) => {
-      if (n.id <= lastSent || ws.readyState !== ws.OPEN) return;
-      lastSent = n.id;
-      ws.send(JSON.stringify(n));
+    /** Sends what was not sent yet: one message each, or (for a client that asked) the backlog as one array. */
+    const send = (list: Notification[]) => {
+      if (ws.readyState !== ws.OPEN) return;
+      const fresh = list.filter((n) => n.id > lastSent);
+      if (!fresh.length) return;
+      lastSent = fresh.at(-1)!.id;
+      if (batches && fresh.length > 1) ws.send(JSON.stringify(fresh));
+      else for (const n of fresh) ws.send(JSON.stringify(n));
     };
-    const unsubscribe = bus.subscribe(customerId, (n) => (buffered ? buffered.push(n) : send(n)));
+    const unsubscribe = bus.subscribe(customerId, (n) => (buffered ? buffered.push(n) : send([n])));
     ws.alive = true;
     ws.on('pong', () => (ws.alive = true));
     ws.on('close', unsubscribe);
@@ -66,9 +73,9 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
       while (ws.readyState === ws.OPEN) {
         const page = await notifications.listAfter(customerId, lastSent);
         if (!page.length) break;
-        page.forEach(send);
+        send(page);
       }
-      buffered.sort((a, b) => a.id - b.id).forEach(send);
+      send(buffered.sort((a, b) => a.id - b.id));
       buffered = null;
     } catch (error) {
       logger.error({ err: error }, 'notification backlog failed');

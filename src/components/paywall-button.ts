@@ -280,8 +280,18 @@ export class PaywallButtonElement extends PaywallElement {
     `;
   }
 
-  #onSlotChange(event: Event) {
-    const slot = event.target as HTMLSlotElement;
-    this.hasLabel = slot.assignedNodes({ flatten: false }).some((node) => node.nodeType === Node.ELEMENT_NODE || node.textContent?.trim());
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // What the default slot will show, known before the first render, so its slotchange renders nothing new.
+    this.hasLabel = isLabel([...this.childNodes].filter((node) => !(node instanceof Element) || !node.slot));
   }
+
+  #onSlotChange(event: Event) {
+    this.hasLabel = isLabel((event.target as HTMLSlotElement).assignedNodes({ flatten: false }));
+  }
+}
+
+/** Whether the nodes in the default slot make a label of their own (an element, or text that is not blank). */
+function isLabel(nodes: Node[]): boolean {
+  return nodes.some((node) => node.nodeType === Node.ELEMENT_NODE || node.textContent?.trim());
 }

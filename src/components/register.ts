@@ -1,3 +1,4 @@
+import { PaywallServices } from '../services/paywall-services';
 import { attachContextRoot, define } from './define';
 import { PaywallButtonElement } from './paywall-button';
 import { PaywallConfigElement } from './paywall-config';
@@ -15,6 +16,9 @@ define('wallet-balance', WalletBalanceElement);
 define('subscribe-form', SubscribeFormElement);
 define('sca-handler', ScaHandlerElement);
 define('wallet-connect', WalletConnectElement);
+// The elements already in the page upgraded just now and queued their access checks: one request
+// goes out before their first render rather than after it.
+PaywallServices.sendQueuedChecks();
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -107,5 +107,11 @@ export const Notification = z.object({
 });
 export type Notification = z.infer<typeof Notification>;
 
+/**
+ * A socket opened with `?batch=1` receives its backlog (what it missed, or the whole history on a
+ * first connection) as JSON arrays of notifications, in id order; live ones still come one a message.
+ */
+export const NOTIFICATION_BATCH_PARAM = 'batch';
+
 /** WebSocket close code for a missing, unknown or expired token. */
 export const NOTIFICATION_CLOSE_UNAUTHORIZED = 4401;

@@ -1,5 +1,6 @@
 import { MAX_PRODUCTS_PER_CONTENT_REQUEST } from '../protocol';
 import type { BackendClient } from './backend-client';
+import { nextTask } from './next-task';
 import { abortError, toBackendError, type BackendError } from './backend-error';
 
 interface Waiter {
@@ -41,7 +42,7 @@ export class ContentLoader {
     if (this.#flushScheduled || this.#busy) return;
     this.#flushScheduled = true;
     // A macrotask, like access checks: elements unlocked by one answer reach load() through lit updates and tasks.
-    setTimeout(() => this.#flush(), 0);
+    nextTask(() => this.#flush());
   }
 
   #flush() {

@@ -3,6 +3,7 @@ import { AccessGrant, AccessGrantedResource, AccessRevokedResource, MAX_PRODUCTS
 import type { BackendClient } from './backend-client';
 import { BackendError, toBackendError } from './backend-error';
 import { notify } from './listeners';
+import { nextTask } from './next-task';
 import type { NotificationSocket } from './notification-socket';
 import type { SessionStore } from './session-store';
 
@@ -122,9 +123,18 @@ export class EntitlementStore {
       this.#flushScheduled = true;
       // A macrotask, not a microtask: elements that connect in this task reach check() through
       // a few promise hops (lit updates, tasks), and all of them belong in the same request.
-      setTimeout(() => this.#flush(), 0);
+      nextTask(() => this.#flushScheduled && void this.#flush());
     }
     return promise;
+  }
+
+  /**
+   * Sends the checks queued so far at once instead of at the end of the task: the elements that
+   * were in the page when the kit loaded have just upgraded together, and their request need not
+   * wait for their first render. Checks made later in the task go together in the next request.
+   */
+  sendQueued(): void {
+    if (this.#queue.size) void this.#flush();
   }
 
   /** Records a grant or a revocation (from a purchase, a notification, …) and tells subscribers. */
@@ -294,9 +304,14 @@ export class EntitlementStore {
   #fromNotification(notification: Notification) {
     if (notification.type === 'access.granted') {
       const resource = z.safeParse(AccessGrantedResource, notification.resource);
-      // A first connection replays the whole history: a grant that is already over changes nothing.
-      if (resource.success && Date.parse(resource.data.expiresAt) > this.#now()) {
-        this.apply({ product: resource.data.product, granted: true, expiresAt: resource.data.expiresAt }, 'notification');
+      if (!resource.success) return;
+      const { product, expiresAt } = resource.data;
+      const until = Date.parse(expiresAt);
+      const known = this.#states.get(product);
+      // A first connection replays the whole history: a grant that is already over, or the very
+      // grant the page already holds (from the access check), changes nothing.
+      if (until > this.#now() && !(known?.granted && known.expiresAt !== null && Date.parse(known.expiresAt) === until)) {
+        this.apply({ product, granted: true, expiresAt }, 'notification');
       }
     } else if (notification.type === 'access.revoked') {
       const resource = z.safeParse(AccessRevokedResource, notification.resource);

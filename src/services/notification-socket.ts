@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { NOTIFICATION_CLOSE_UNAUTHORIZED, Notification } from '../protocol';
+import { NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_UNAUTHORIZED, Notification } from '../protocol';
 import { resolveBaseUrl } from './backend-client';
 import { notify } from './listeners';
 import type { SessionStore } from './session-store';
@@ -106,6 +106,7 @@ export class NotificationSocket {
     if (!token) return;
     const url = new URL(this.url);
     url.searchParams.set('token', token);
+    url.searchParams.set(NOTIFICATION_BATCH_PARAM, '1');
     if (this.#lastId > 0) url.searchParams.set('after', String(this.#lastId));
     let socket: WebSocket;
     try {
@@ -170,6 +171,12 @@ export class NotificationSocket {
     } catch {
       json = undefined;
     }
+    // The backlog comes as arrays (`batch=1`); each notification in one is handled as if it came alone.
+    if (Array.isArray(json)) json.forEach((item) => this.#handle(item));
+    else this.#handle(json);
+  }
+
+  #handle(json: unknown) {
     const parsed = z.safeParse(Notification, json);
     if (!parsed.success) return;
     const notification = parsed.data;

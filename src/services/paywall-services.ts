@@ -26,16 +26,12 @@ function registry(): Map<string, PaywallServices> {
   return (holder[REGISTRY] ??= new Map());
 }
 
-/** Every element asks on every update; parsing a URL each time costs more than all the rest of the lookup. */
-const resolvedUrls = new Map<string, URL>();
-
-/** `resolveBaseUrl` of `backend` against the page's current address, remembered. */
-function resolved(backend: string): URL {
-  const key = `${typeof location !== 'undefined' ? location.href : ''} ${backend}`;
-  let url = resolvedUrls.get(key);
-  if (!url) resolvedUrls.set(key, (url = resolveBaseUrl(backend)));
-  return url;
-}
+/**
+ * The origin each backend string resolves to. Every element asks on every update, and parsing a
+ * URL each time costs more than all the rest of the lookup; a relative backend resolves to the
+ * page's origin, which never changes, so the answer holds for the page's lifetime.
+ */
+const origins = new Map<string, string>();
 
 /**
  * Everything the elements share for one backend: session, client, entitlements, notification
@@ -59,14 +55,21 @@ export class PaywallServices {
 
   /** The services of `backend` (absolute, or relative to the page); throws BackendError configuration_error for a bad URL. */
   static for(backend: string, options: PaywallServicesOptions = {}): PaywallServices {
-    const url = resolved(backend);
     const services = registry();
-    let found = services.get(url.origin);
+    const origin = origins.get(backend);
+    let found = origin === undefined ? undefined : services.get(origin);
     if (!found) {
-      found = new PaywallServices(url.href, options);
-      services.set(url.origin, found);
+      const url = resolveBaseUrl(backend);
+      origins.set(backend, url.origin);
+      found = services.get(url.origin);
+      if (!found) services.set(url.origin, (found = new PaywallServices(url.href, options)));
     }
     return found;
+  }
+
+  /** Sends the access checks every backend has queued (see `EntitlementStore.sendQueued`). */
+  static sendQueuedChecks(): void {
+    for (const services of registry().values()) services.entitlements.sendQueued();
   }
 
   protected constructor(backend: string, options: PaywallServicesOptions) {

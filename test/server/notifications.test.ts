@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import * as z from 'zod/mini';
 import WebSocket from 'ws';
-import { NOTIFICATION_CLOSE_UNAUTHORIZED, Notification, WalletBalanceChangedResource, AccessGrantedResource } from '../../src/protocol';
+import { NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_UNAUTHORIZED, Notification, WalletBalanceChangedResource, AccessGrantedResource } from '../../src/protocol';
 import { MERCHANT, databases, idempotencyKey, startTestServer, type TestServer } from './harness';
 
 const CARD = { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' };
@@ -12,6 +12,8 @@ const CARD = { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '12
 interface Client {
   ws: WebSocket;
   messages: Notification[];
+  /** How many notifications each WebSocket message carried (a `batch=1` backlog comes as arrays). */
+  frames: number[];
   /** Resolves once a message with this id (or a later one) has arrived. */
   until(id: number): Promise<Notification[]>;
   /** Resolves once `count` messages have arrived. */
@@ -20,20 +22,25 @@ interface Client {
   close(): Promise<void>;
 }
 
-function connect(server: TestServer, options: { token?: string; header?: string; after?: number; origin?: string } = {}): Client {
+function connect(server: TestServer, options: { token?: string; header?: string; after?: number; origin?: string; batch?: boolean } = {}): Client {
   const url = new URL('/v1/notifications', server.url.replace(/^http/, 'ws'));
   if (options.token !== undefined) url.searchParams.set('token', options.token);
+  if (options.batch) url.searchParams.set(NOTIFICATION_BATCH_PARAM, '1');
   if (options.after !== undefined) url.searchParams.set('after', String(options.after));
   const headers: Record<string, string> = {};
   if (options.header) headers.authorization = `Bearer ${options.header}`;
   if (options.origin) headers.origin = options.origin;
   const ws = new WebSocket(url, { headers });
   const messages: Notification[] = [];
+  const frames: number[] = [];
   const waiters = new Set<() => void>();
   let failure: Error | null = null;
   ws.on('message', (data) => {
     try {
-      messages.push(z.parse(Notification, JSON.parse(String(data))));
+      const json: unknown = JSON.parse(String(data));
+      const notifications = options.batch && Array.isArray(json) ? z.parse(z.array(Notification), json) : [z.parse(Notification, json)];
+      messages.push(...notifications);
+      frames.push(notifications.length);
     } catch (error) {
       failure = error as Error;
     }
@@ -59,6 +66,7 @@ function connect(server: TestServer, options: { token?: string; header?: string;
   return {
     ws,
     messages,
+    frames,
     closed,
     until: (id) => waitFor(() => messages.some((m) => m.id >= id), `id ${id}`),
     count: (count) => waitFor(() => messages.length >= count, `${count} messages`),
@@ -166,6 +174,29 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
     assert.equal(next!.resource.reason, 'top_up');
     await caughtUp.close();
     assert.equal(caughtUp.messages.length, 1);
+  });
+
+  test('with batch=1 the backlog arrives as one array per page, in order, and live notifications one a message', async () => {
+    const { token } = await server.signUp();
+    for (const product of ['article-42', 'article-43', 'article-44']) await purchase(token, product);
+    const batched = connect(server, { token, batch: true });
+    const backlog = await batched.count(7);
+    assert.deepEqual(batched.frames, [7]);
+    assert.deepEqual(backlog.map((m) => m.resource.reason ?? m.resource.product), ['start_credit', 'purchase', 'article-42', 'purchase', 'article-43', 'purchase', 'article-44']);
+    assertIncreasing(backlog);
+    const resumed = connect(server, { token, batch: true, after: backlog[4]!.id });
+    await resumed.count(2);
+    assert.deepEqual(resumed.frames, [2]);
+    assert.deepEqual(resumed.messages.map((m) => m.id), backlog.slice(5).map((m) => m.id));
+
+    await topUp(token, 100);
+    await batched.count(8);
+    await resumed.count(3);
+    assert.deepEqual(batched.frames, [7, 1]);
+    assert.deepEqual(resumed.frames, [2, 1]);
+    assert.equal(batched.messages[7]!.resource.reason, 'top_up');
+    await batched.close();
+    await resumed.close();
   });
 
   test('a customer never receives another customer\'s notifications', async () => {

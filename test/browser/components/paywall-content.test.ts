@@ -391,4 +391,35 @@ describe('<paywall-content>', () => {
     expect([...checks[0]!.body.products].sort()).to.deep.equal([OTHER, PRODUCT, 'pc-third'].sort());
     expect(contents.map((el) => el.state)).to.deep.equal(['unlocked', 'locked', 'locked']);
   });
+
+  it('batches: elements a framework adds in several sync and microtask steps share one access request, and only granted parts are fetched', async () => {
+    const products = Array.from({ length: 30 }, (_, i) => `pc-batch-${i}`);
+    for (const product of products.filter((_, i) => i % 3 === 0)) backend.grants.set(product, hours(1));
+    services.session.set(TOKEN);
+    const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}></paywall-config>`);
+    const add = (batch: string[]) => {
+      for (const product of batch) {
+        const el = document.createElement('paywall-content');
+        el.setAttribute('product', product);
+        el.innerHTML = `<paywall-button slot="locked" product="${product}" price="49" currency="EUR"></paywall-button>`;
+        wrapper.append(el);
+      }
+    };
+    add(products.slice(0, 10));
+    add(products.slice(10, 15));
+    await Promise.resolve();
+    add(products.slice(15, 20));
+    await Promise.resolve().then(() => Promise.resolve());
+    queueMicrotask(() => add(products.slice(20, 25)));
+    await new Promise<void>((resolve) => queueMicrotask(() => (add(products.slice(25)), resolve())));
+    const contents = [...wrapper.querySelectorAll('paywall-content')];
+    await until(() => contents.every((el) => el.state === 'unlocked' || el.state === 'locked'), 3000, 'all checked');
+    const checks = backend.sent('/v1/access');
+    expect(checks).to.have.length(1);
+    expect([...checks[0]!.body.products].sort()).to.deep.equal([...products].sort());
+    const granted = products.filter((_, i) => i % 3 === 0);
+    const fetched = backend.requests.filter((r) => r.path.startsWith('/v1/content')).flatMap((r) => (r.path === '/v1/content' ? r.body.products : [r.path.slice('/v1/content/'.length)]));
+    expect([...fetched].sort()).to.deep.equal([...granted].sort());
+    expect(contents.filter((el) => el.state === 'unlocked').map((el) => el.product)).to.deep.equal(granted);
+  });
 });

@@ -54,6 +54,16 @@ describe('EntitlementStore', () => {
     expect(backend.sent('/v1/access')).to.have.length(1);
   });
 
+  it('sendQueued() sends the checks queued so far at once; later checks of the task go together in the next request', async () => {
+    const entitlements = store();
+    entitlements.sendQueued();
+    const first = [entitlements.check('a'), entitlements.check('b')];
+    entitlements.sendQueued();
+    const later = [entitlements.check('c'), entitlements.check('a'), Promise.resolve().then(() => entitlements.check('d'))];
+    await Promise.all([...first, ...later]);
+    expect(backend.sent('/v1/access').map((r) => r.body.products)).to.deep.equal([['a', 'b'], ['c', 'd']]);
+  });
+
   it('splits more than 200 products into requests of 200', async () => {
     const entitlements = store();
     const products = Array.from({ length: 450 }, (_, i) => `p-${i}`);
@@ -193,5 +203,33 @@ describe('EntitlementStore', () => {
     expect(connections).to.equal(1);
     stop();
     await until(() => !notifications.connected, 2000, 'the socket to close with the last subscriber');
+  });
+
+  it('a replayed access.granted for the grant the page already holds changes nothing; a longer one is applied', async () => {
+    const held = inMinutes(10);
+    const longer = inMinutes(20);
+    backend.grants.set('article-42', held);
+    const grant = (id: number, expiresAt: string) => JSON.stringify({ id, type: 'access.granted', createdAt: new Date().toISOString(), resource: { product: 'article-42', expiresAt } });
+    let send: (message: string) => void = () => undefined;
+    worker.use(notificationsLink.addEventListener('connection', ({ client: socket }) => (send = (message) => socket.send(message))));
+    const notifications = new NotificationSocket(BACKEND, session, { minDelay: 10, maxDelay: 20 });
+    const entitlements = store({ notifications });
+    const seen: AccessState[] = [];
+    const stop = entitlements.subscribe('article-42', (s) => seen.push(s));
+    await entitlements.check('article-42');
+    await until(() => notifications.connected, 2000, 'the socket to open');
+    const otherTab = new BroadcastChannel(`paywall-kit:${BACKEND}`);
+    const told: unknown[] = [];
+    otherTab.onmessage = (event) => told.push(event.data);
+    send(grant(1, new Date(Date.parse(held)).toISOString()));
+    await sleep(50);
+    expect(seen.map((s) => [s.granted, s.expiresAt, s.source])).to.deep.equal([[true, held, 'check']]);
+    expect(told).to.have.length(0);
+    send(grant(2, longer));
+    await until(() => seen.length === 2, 2000, 'the longer grant');
+    expect(seen[1]).to.include({ granted: true, expiresAt: longer, source: 'notification' });
+    await until(() => told.length === 1, 2000, 'the other tabs told');
+    otherTab.close();
+    stop();
   });
 });

@@ -93,6 +93,19 @@ describe('NotificationSocket', () => {
     expect(connections[1]!.url.searchParams.get('after')).to.equal('2');
   });
 
+  it('asks for its backlog in batches and handles each notification of an array once, in order', async () => {
+    session.set(TOKEN);
+    const connections = serve((client) => {
+      client.send(`[${[note(1), note(2), 'null', note(2), note(3)].join(',')}]`);
+      client.send(note(4));
+    });
+    const received = listen(socket());
+    await until(() => received.length === 4, 3000, 'four notifications');
+    await sleep(50);
+    expect(received.map((n) => n.id)).to.deep.equal([1, 2, 3, 4]);
+    expect(connections[0]!.url.searchParams.get('batch')).to.equal('1');
+  });
+
   it('ignores messages that are not notifications', async () => {
     session.set(TOKEN);
     serve((client) => {
