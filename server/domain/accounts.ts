@@ -9,7 +9,7 @@ import { isUniqueViolation, writeTransaction } from './write-transaction';
 import type { NotificationStore } from '../notifications/notification-store';
 import type { Ledger } from './ledger';
 import { decoyHash, hashPassword, passwordWeakness, verifyPassword } from './passwords';
-import { SessionCache } from './session-cache';
+import { RecentReads } from './recent-reads';
 import { newId, newSessionToken, sha256 } from './tokens';
 
 const SESSION_LIFETIME_MS = 90 * 24 * 3600 * 1000;
@@ -25,7 +25,7 @@ export interface AuthenticatedCustomer {
 }
 
 export class AccountService {
-  readonly #sessions = new SessionCache<AuthenticatedCustomer>(SESSION_CACHE_MS);
+  readonly #sessions = new RecentReads<AuthenticatedCustomer>(SESSION_CACHE_MS);
 
   constructor(
     private readonly database: DatabaseHandle,

@@ -3,6 +3,18 @@ import type { AccessGrant } from '../../src/protocol';
 import type { Clock } from '../clock';
 import { PreparedQuery } from '../store/prepared-query';
 import type { Database } from '../store/schema';
+import { RecentReads } from './recent-reads';
+
+/**
+ * How long a grant read by an access check is believed without reading it again. Only grants are
+ * kept, never their absence, so a purchase on any instance opens the content at once; a grant
+ * taken back (refund, chargeback, a subscription ending) on another instance sharing the
+ * database is seen here at most this late, as a sign-out is (on PostgreSQL, so is one taken back
+ * here while a check reads it: the change forgets the grant before it commits).
+ */
+export const GRANT_CACHE_MS = 2_000;
+
+const grantKey = (customerId: string, product: string) => `${customerId}\n${product}`;
 
 /** (customer, product, expiresAt): who may read what until when. */
 export class EntitlementStore {
@@ -11,6 +23,9 @@ export class EntitlementStore {
   // Every purchase runs these.
   readonly #expiry: PreparedQuery<{ customerId: string; product: string }, { expires_at: number }>;
   readonly #grant: PreparedQuery<{ customerId: string; product: string; grantedAt: number; expiresAt: number }, unknown>;
+  readonly #setExpiry: PreparedQuery<{ customerId: string; product: string; expiresAt: number }, unknown>;
+  /** Grant expiries by customer and product, as the last access checks read them. */
+  readonly #recent = new RecentReads<number>(GRANT_CACHE_MS, 50_000);
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -21,17 +36,40 @@ export class EntitlementStore {
       .insertInto('entitlements')
       .values({ customer_id: param('customerId'), product: param('product'), granted_at: param('grantedAt'), expires_at: param('expiresAt') })
       .onConflict((oc) => oc.columns(['customer_id', 'product']).doUpdateSet({ granted_at: param('grantedAt'), expires_at: param('expiresAt') })));
+    this.#setExpiry = new PreparedQuery(db, (db, param) => db
+      .updateTable('entitlements')
+      .set({ expires_at: param('expiresAt') })
+      .where('customer_id', '=', param('customerId'))
+      .where('product', '=', param('product')));
   }
 
   async check(customerId: string | null, products: string[]): Promise<AccessGrant[]> {
-    const unique = [...new Set(products)];
     const now = this.clock.now().getTime();
-    const rows = customerId ? (await this.db.executeQuery<{ product: string; expires_at: number }>(CompiledQuery.raw(this.#checkQuery(unique.length), [customerId, ...unique, now]))).rows : [];
-    const expiry = new Map(rows.map((r) => [r.product, Number(r.expires_at)]));
+    const expiry = customerId ? await this.#expiries(customerId, [...new Set(products)], now) : new Map<string, number>();
     return products.map((product) => {
       const at = expiry.get(product);
       return { product, granted: at !== undefined, expiresAt: at === undefined ? null : new Date(at).toISOString() };
     });
+  }
+
+  /** When access to each of `products` that the customer holds ends; grants read just now are not read again. */
+  async #expiries(customerId: string, products: string[], now: number): Promise<Map<string, number>> {
+    const expiry = new Map<string, number>();
+    const unknown: string[] = [];
+    for (const product of products) {
+      const at = this.#recent.get(grantKey(customerId, product), now);
+      if (at === undefined) unknown.push(product);
+      else expiry.set(product, at);
+    }
+    if (!unknown.length) return expiry;
+    const generation = this.#recent.generation;
+    const { rows } = await this.db.executeQuery<{ product: string; expires_at: number }>(CompiledQuery.raw(this.#checkQuery(unknown.length), [customerId, ...unknown, now]));
+    for (const row of rows) {
+      const at = Number(row.expires_at);
+      expiry.set(row.product, at);
+      this.#recent.remember(grantKey(customerId, row.product), at, at, now, generation);
+    }
+    return expiry;
   }
 
   /** Built once per list length: the access check runs on every page view, and building it costs more than running it. */
@@ -52,6 +90,13 @@ export class EntitlementStore {
   }
 
   async grant(db: Kysely<Database>, customerId: string, product: string, grantedAt: number, expiresAt: number): Promise<void> {
+    this.#recent.forget(grantKey(customerId, product));
     await this.#grant.rows(db, { customerId, product, grantedAt, expiresAt });
+  }
+
+  /** Moves the end of an existing grant: earlier to take access back, later to extend it. */
+  async setExpiry(db: Kysely<Database>, customerId: string, product: string, expiresAt: number): Promise<void> {
+    this.#recent.forget(grantKey(customerId, product));
+    await this.#setExpiry.rows(db, { customerId, product, expiresAt });
   }
 }

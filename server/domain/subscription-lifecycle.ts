@@ -224,7 +224,7 @@ export class SubscriptionLifecycle {
       if (!row || Number(row.expires_at) > grantedUntil) continue;
       const coveredUntil = Math.max(0, ...others.filter((o) => productsOf(o).includes(product)).map((o) => Number(o.access_until)));
       const expiresAt = coveredUntil > at ? coveredUntil : Math.min(Number(row.expires_at), at);
-      await trx.updateTable('entitlements').set({ expires_at: expiresAt }).where('customer_id', '=', sub.customer_id).where('product', '=', product).execute();
+      await this.entitlements.setExpiry(trx, sub.customer_id, product, expiresAt);
       pending.push(expiresAt > at
         ? { customerId: sub.customer_id, type: 'access.granted', resource: { product, expiresAt: new Date(expiresAt).toISOString() } }
         : { customerId: sub.customer_id, type: 'access.revoked', resource: { product, reason } });

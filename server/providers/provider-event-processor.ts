@@ -169,7 +169,7 @@ export class ProviderEventProcessor {
     const covered = Math.max(0, ...subs.filter((s) => productsOf(s).includes(product)).map((s) => Number(s.access_until)));
     if (covered >= held) return [];
     const expiresAt = Math.max(covered, at);
-    await trx.updateTable('entitlements').set({ expires_at: expiresAt }).where('customer_id', '=', customerId).where('product', '=', product).execute();
+    await this.entitlements.setExpiry(trx, customerId, product, expiresAt);
     return [covered > at
       ? { customerId, type: 'access.granted', resource: { product, expiresAt: new Date(covered).toISOString() } }
       : { customerId, type: 'access.revoked', resource: { product, reason } }];

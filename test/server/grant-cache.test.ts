@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { GRANT_CACHE_MS } from '../../server/domain/entitlements';
+import { databases, idempotencyKey, startTestServer, type TestServer } from './harness';
+
+for (const database of databases) {
+describe(`remembered grants on ${database.name}`, { skip: database.name === 'postgres' && !database.url ? 'DATABASE_URL is not set to a PostgreSQL URL' : false }, () => {
+  let server: TestServer;
+  let other: TestServer;
+  before(async () => {
+    server = await startTestServer({ db: database.name });
+    other = await startTestServer({ sameDatabaseAs: server, clock: server.clock });
+  });
+  after(async () => {
+    await other?.close();
+    await server?.close();
+  });
+
+  const granted = async (on: TestServer, token: string, product = 'article-42') =>
+    (await on.api('/v1/access', { token, body: { products: [product] } })).body.access[0].granted as boolean;
+  const buy = async (token: string, product = 'article-42') =>
+    assert.equal((await server.api('/v1/purchases', { token, body: { product, idempotencyKey: idempotencyKey() } })).status, 200);
+  const takeBack = (customerId: string, product = 'article-42') =>
+    server.services.entitlements.setExpiry(server.database.db, customerId, product, server.clock.now().getTime());
+
+  test('a purchase on one instance opens the content on another at once (no answer "not granted" is remembered)', async () => {
+    const { token } = await server.signUp();
+    assert.equal(await granted(other, token), false);
+    await buy(token);
+    assert.equal(await granted(other, token), true);
+    assert.equal((await other.api('/v1/content/article-42', { token })).status, 200);
+  });
+
+  test('a grant taken back on this instance is refused at once, although it was just read', async () => {
+    const { token, customerId } = await server.signUp();
+    await buy(token);
+    assert.equal(await granted(server, token), true);
+    await takeBack(customerId);
+    assert.equal(await granted(server, token), false);
+    assert.equal((await server.api('/v1/content/article-42', { token })).status, 402);
+  });
+
+  test(`another instance sees a grant taken back within ${GRANT_CACHE_MS} ms`, async () => {
+    const { token, customerId } = await server.signUp();
+    await buy(token);
+    assert.equal(await granted(other, token), true);
+    await takeBack(customerId);
+    assert.equal(await granted(server, token), false);
+    // The other instance read the grant just now and believes it until its entry is that old.
+    assert.equal(await granted(other, token), true);
+    server.clock.advance(GRANT_CACHE_MS);
+    assert.equal(await granted(other, token), false);
+    assert.equal((await other.api('/v1/content/article-42', { token })).status, 402);
+  });
+
+  test('a remembered grant ends when the access does', async () => {
+    const { token } = await server.signUp();
+    await buy(token);
+    assert.equal(await granted(server, token), true);
+    server.clock.advance(3600_000);
+    assert.equal(await granted(server, token), false);
+  });
+});
+}
