@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { GRANT_CACHE_MS } from '../../server/domain/entitlements';
-import { databases, idempotencyKey, startTestServer, type TestServer } from './harness';
+import { describeOnTwoInstances, idempotencyKey, type TestServer } from './harness';
 
-for (const database of databases) {
-describe(`remembered grants on ${database.name}`, { skip: database.name === 'postgres' && !database.url ? 'DATABASE_URL is not set to a PostgreSQL URL' : false }, () => {
-  let server: TestServer;
-  let other: TestServer;
-  before(async () => {
-    server = await startTestServer({ db: database.name });
-    other = await startTestServer({ sameDatabaseAs: server, clock: server.clock });
-  });
-  after(async () => {
-    await other?.close();
-    await server?.close();
-  });
-
+describeOnTwoInstances('remembered grants', (instances) => {
   const granted = async (on: TestServer, token: string, product = 'article-42') =>
     (await on.api('/v1/access', { token, body: { products: [product] } })).body.access[0].granted as boolean;
   const buy = async (token: string, product = 'article-42') =>
-    assert.equal((await server.api('/v1/purchases', { token, body: { product, idempotencyKey: idempotencyKey() } })).status, 200);
-  const takeBack = (customerId: string, product = 'article-42') =>
+    assert.equal((await instances().server.api('/v1/purchases', { token, body: { product, idempotencyKey: idempotencyKey() } })).status, 200);
+  const takeBack = (customerId: string, product = 'article-42', { server } = instances()) =>
     server.services.entitlements.setExpiry(server.database.db, customerId, product, server.clock.now().getTime());
 
   test('a purchase on one instance opens the content on another at once (no answer "not granted" is remembered)', async () => {
+    const { server, other } = instances();
     const { token } = await server.signUp();
     assert.equal(await granted(other, token), false);
     await buy(token);
@@ -32,6 +21,7 @@ describe(`remembered grants on ${database.name}`, { skip: database.name === 'pos
   });
 
   test('a grant taken back on this instance is refused at once, although it was just read', async () => {
+    const { server } = instances();
     const { token, customerId } = await server.signUp();
     await buy(token);
     assert.equal(await granted(server, token), true);
@@ -41,6 +31,7 @@ describe(`remembered grants on ${database.name}`, { skip: database.name === 'pos
   });
 
   test(`another instance sees a grant taken back within ${GRANT_CACHE_MS} ms`, async () => {
+    const { server, other } = instances();
     const { token, customerId } = await server.signUp();
     await buy(token);
     assert.equal(await granted(other, token), true);
@@ -54,6 +45,7 @@ describe(`remembered grants on ${database.name}`, { skip: database.name === 'pos
   });
 
   test('a remembered grant ends when the access does', async () => {
+    const { server } = instances();
     const { token } = await server.signUp();
     await buy(token);
     assert.equal(await granted(server, token), true);
@@ -61,4 +53,3 @@ describe(`remembered grants on ${database.name}`, { skip: database.name === 'pos
     assert.equal(await granted(server, token), false);
   });
 });
-}

@@ -1,3 +1,4 @@
+import { after, before, describe } from 'node:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -141,3 +142,25 @@ export async function startTestServer(options: { db?: 'sqlite' | 'postgres'; con
 }
 
 export const idempotencyKey = () => `test_${randomUUID().replace(/-/g, '')}`;
+
+/**
+ * A suite per database with two instances on that one database and one clock, as behind a load
+ * balancer; `instances()` gives them inside the tests.
+ */
+export function describeOnTwoInstances(title: string, suite: (instances: () => { server: TestServer; other: TestServer }) => void): void {
+  for (const database of databases) {
+    describe(`${title} on ${database.name}`, { skip: database.name === 'postgres' && !database.url ? 'DATABASE_URL is not set to a PostgreSQL URL' : false }, () => {
+      let server: TestServer;
+      let other: TestServer;
+      before(async () => {
+        server = await startTestServer({ db: database.name });
+        other = await startTestServer({ sameDatabaseAs: server, clock: server.clock });
+      });
+      after(async () => {
+        await other?.close();
+        await server?.close();
+      });
+      suite(() => ({ server, other }));
+    });
+  }
+}
