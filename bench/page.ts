@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -61,10 +61,8 @@ function pageHtml(template: string, prefix: 'paywall' | 'plain'): string {
 
 // ---- setup: build, server, reader --------------------------------------------------------------
 
-if (!existsSync(join(ROOT, 'dist/paywall-kit.js'))) {
-  console.log('dist/ is missing: building the kit with vite…');
-  await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
-}
+// Always from the current source: a dist/ left by an earlier build would measure another kit.
+await build({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
 const baselineDir = join(ROOT, 'bench/results/page-baseline');
 await build({
   root: ROOT,
