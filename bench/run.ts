@@ -105,19 +105,17 @@ if (server) {
     if (Array.isArray(audit)) rows.push([`server: ${db} ledger after purchases`, audit.length ? `${audit.length} problems` : 'balanced', audit.length ? 'MISSED' : 'ok']);
   }
 }
-// The notification section belongs to its own script: show its scalar results as it wrote them.
-for (const section of ['notifications']) {
-  const value = latest[section];
-  if (!value || typeof value !== 'object') continue;
-  const leaves: Row[] = [];
-  const walk = (v: unknown, path: string) => {
-    if (leaves.length >= 24) return;
-    if (typeof v === 'number') leaves.push([`${section}: ${path}`, Number.isInteger(v) ? String(v) : v.toFixed(2), '']);
-    else if (typeof v === 'boolean') leaves.push([`${section}: ${path}`, String(v), '']);
-    else if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, child] of Object.entries(v)) walk(child, path ? `${path}.${k}` : k);
-  };
-  walk(value, '');
-  rows.push(...leaves);
+const notifications = latest.notifications;
+if (notifications) {
+  const latency = (key: string) => num(get(notifications, 'latencyFromEmitMs', key));
+  const p99Target = num(get(notifications, 'targets', 'p99Ms'));
+  const memoryTarget = num(get(notifications, 'targets', 'bytesPerIdleSocket'));
+  const perSocket = num(get(notifications, 'memoryPerIdleSocketBytes', 'rss'));
+  const lost = num(get(notifications, 'lost'));
+  const duplicates = num(get(notifications, 'duplicates'));
+  rows.push([`notifications: ${num(get(notifications, 'sockets'))} sockets, delivery`, `p50 ${latency('p50').toFixed(2)} ms, p99 ${latency('p99').toFixed(2)} ms, max ${latency('max').toFixed(2)} ms`, `p99 ≤ ${p99Target} ms ${latency('p99') <= p99Target ? 'ok' : 'MISSED'}`]);
+  rows.push(['notifications: lost / duplicated', `${lost} / ${duplicates}`, `0 ${lost === 0 && duplicates === 0 ? 'ok' : 'MISSED'}`]);
+  rows.push(['notifications: memory per idle socket', `${kB(perSocket)} RSS`, `≤ ${kB(memoryTarget)} ${perSocket <= memoryTarget ? 'ok' : 'MISSED'}`]);
 }
 for (const [section, state] of Object.entries(status)) if (state !== 'ok') rows.push([`${section} benchmark`, state, state === 'missing' ? 'not run' : 'see its output']);
 
