@@ -61,6 +61,8 @@ export class PaywallContentElement extends PaywallElement {
 
   @state() private access: AccessState | null = null;
   #inserted: HTMLElement | null = null;
+  #early: { product: string; fragment: Promise<string> } | null = null;
+  #earlyAbort: AbortController | null = null;
   #subscribedTo: string | null = null;
   #problem: string | null = null;
   #errorCode = 'generic';
@@ -87,7 +89,7 @@ export class PaywallContentElement extends PaywallElement {
       if (!load || !product) return null;
       const services = this.services!;
       this.state = 'loading';
-      const fragment = src ? await services.client.fragment(src, signal) : await services.content.load(product, signal);
+      const fragment = src ? await services.client.fragment(src, signal) : await (this.#takeEarly(product) ?? services.content.load(product, signal));
       const container = await sanitizedContainer(fragment, trusted);
       signal.throwIfAborted();
       return container;
@@ -131,6 +133,7 @@ export class PaywallContentElement extends PaywallElement {
     const wasGranted = this.access?.granted === true;
     this.access = access;
     if (access.granted) {
+      if (!wasGranted) this.#loadEarly(access.product);
       if (this.inline) {
         this.state = 'unlocked';
         if (!wasGranted) this.dispatchEvent(new PaywallAccessEvent(access.product, access.expiresAt, this.#eventSource()));
@@ -143,6 +146,28 @@ export class PaywallContentElement extends PaywallElement {
       const reason = access.source === 'expiry' ? 'expired' : access.source === 'sign-out' ? 'signed-out' : access.source === 'notification' ? 'revoked' : 'no-access';
       this.dispatchEvent(new PaywallDeniedEvent(access.product, reason));
     }
+  }
+
+  /**
+   * Asks for the fragment as soon as access is confirmed, in the same task as every other element
+   * the answer unlocked (they go out in one request), instead of after this element has rendered
+   * the answer; the load task then takes this request over.
+   */
+  #loadEarly(product: string) {
+    const services = this.services;
+    if (this.inline || this.src || !services || product !== this.#product()) return;
+    this.#earlyAbort?.abort();
+    const abort = (this.#earlyAbort = new AbortController());
+    const fragment = services.content.load(product, abort.signal);
+    fragment.catch(() => undefined);
+    this.#early = { product, fragment };
+  }
+
+  /** The early request for `product`, once: a later load (the element came back, say) asks anew. */
+  #takeEarly(product: string): Promise<string> | null {
+    const early = this.#early;
+    this.#early = null;
+    return early?.product === product ? early.fragment : null;
   }
 
   #remove() {
@@ -167,6 +192,8 @@ export class PaywallContentElement extends PaywallElement {
     super.disconnectedCallback();
     // Paid content leaves the page with its element; it is loaded again on return if still allowed.
     this.#remove();
+    this.#earlyAbort?.abort();
+    this.#early = null;
   }
 
   protected override render() {

@@ -38,6 +38,14 @@ export class ContentLoader {
     });
   }
 
+  /**
+   * Sends the loads queued so far now instead of in the next task: an access answer has just
+   * unlocked them, and the request need not wait for the elements to render that answer.
+   */
+  sendQueued(): void {
+    if (this.#queue.size && !this.#busy) this.#flush();
+  }
+
   #schedule() {
     if (this.#flushScheduled || this.#busy) return;
     this.#flushScheduled = true;
@@ -47,6 +55,8 @@ export class ContentLoader {
 
   #flush() {
     this.#flushScheduled = false;
+    // Already sent by sendQueued(): what came since waits for that request.
+    if (this.#busy || !this.#queue.size) return;
     const batch = this.#queue;
     this.#queue = new Map();
     const products = [...batch.keys()];

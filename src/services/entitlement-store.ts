@@ -21,6 +21,8 @@ export interface EntitlementStoreOptions {
   now?: () => number;
   /** Live access.granted / access.revoked; subscribed while this store has listeners. */
   notifications?: NotificationSocket;
+  /** Called once a server answer has been told to every subscriber (to send what it unlocked at once). */
+  afterAnswer?: () => void;
 }
 
 /** setTimeout fires at once for delays above 2^31-1 ms; longer waits are chained. */
@@ -79,12 +81,14 @@ export class EntitlementStore {
   #token: string | null;
   #channel: BroadcastChannel | null = null;
   #stopNotifications: (() => void) | null = null;
+  readonly #afterAnswer: (() => void) | undefined;
 
   constructor(client: BackendClient, session: SessionStore, options: EntitlementStoreOptions = {}) {
     this.#client = client;
     this.#session = session;
     this.#now = options.now ?? Date.now;
     this.#notifications = options.notifications;
+    this.#afterAnswer = options.afterAnswer;
     this.#token = session.token;
     session.subscribe((token) => this.#sessionChanged(token));
     if (typeof BroadcastChannel === 'function') {
@@ -234,6 +238,7 @@ export class EntitlementStore {
         const changed = (this.#versions.get(product) ?? 0) !== versions.get(product);
         settle(changed ? this.#states.get(product)! : this.#set({ ...grant, source: 'check' }));
       }
+      if (grants) this.#afterAnswer?.();
     }));
   }
 

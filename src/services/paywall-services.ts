@@ -79,8 +79,9 @@ export class PaywallServices {
     this.client = new BackendClient({ baseUrl: backend, session: this.session, ...(options.fetch && { fetch: options.fetch }), ...(options.locale && { locale: options.locale }) });
     this.notifications = new NotificationSocket(backend, this.session, options.WebSocket ? { WebSocket: options.WebSocket } : {});
     // The notification feed reaches entitlements and wallet here; each listens only while it has subscribers.
-    this.entitlements = new EntitlementStore(this.client, this.session, { notifications: this.notifications });
     this.content = new ContentLoader(this.client);
+    // The fragments an answer unlocks leave with it, not after 400 elements have rendered it.
+    this.entitlements = new EntitlementStore(this.client, this.session, { notifications: this.notifications, afterAnswer: () => this.content.sendQueued() });
     this.wallet = new WalletStore(this.client, this.session, this.notifications);
     this.subscriptions = new SubscriptionStore(this.client, this.session, this.notifications);
     this.sca = new ScaFlow({

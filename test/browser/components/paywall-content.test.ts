@@ -51,6 +51,33 @@ describe('<paywall-content>', () => {
       expect(third!.querySelector('[data-paywall-content]')).to.equal(null);
     });
 
+    it('the fragments an access answer unlocks are asked for before the elements render that answer', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      backend.grants.set(OTHER, hours(1));
+      services.session.set(TOKEN);
+      let statesWhenAsked: string[] | null = null;
+      let parts: PaywallContentElement[] = [];
+      const fetch = window.fetch;
+      window.fetch = (input, init) => {
+        if (String(input).endsWith('/v1/content')) statesWhenAsked ??= parts.map((part) => part.state);
+        return fetch(input, init);
+      };
+      try {
+        const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}>
+          ${[PRODUCT, OTHER, THIRD].map((product) => html`<paywall-content product=${product}><p slot="locked">Buy ${product}</p></paywall-content>`)}
+        </paywall-config>`);
+        parts = [...wrapper.querySelectorAll('paywall-content')];
+        await until(() => parts.every((part) => part.state === 'unlocked' || part.state === 'locked'), 3000, 'all answered');
+      } finally {
+        window.fetch = fetch;
+      }
+      // Asked while the answer was being handed out: the granted parts had not started their load ("loading") yet.
+      expect(statesWhenAsked).to.deep.equal(['checking', 'checking', 'locked']);
+      expect(parts.map((part) => part.state)).to.deep.equal(['unlocked', 'unlocked', 'locked']);
+      expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access', 'POST /v1/content']);
+      expect(backend.sent('/v1/content')[0]!.body).to.deep.equal({ products: [PRODUCT, OTHER] });
+    });
+
     it('a part the batched answer leaves out gets its own answer: access revoked meanwhile is an error, the other still opens', async () => {
       backend.grants.set(PRODUCT, hours(1));
       backend.grants.set(OTHER, hours(1));
