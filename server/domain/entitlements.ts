@@ -1,7 +1,7 @@
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { AccessGrant } from '../../src/protocol';
 import type { Clock } from '../clock';
-import { PreparedQuery } from '../store/prepared-query';
+import { PreparedQueriesByLength, PreparedQuery } from '../store/prepared-query';
 import type { Database } from '../store/schema';
 import { RecentReads } from './recent-reads';
 
@@ -18,8 +18,8 @@ const grantKey = (customerId: string, product: string) => `${customerId}\n${prod
 
 /** (customer, product, expiresAt): who may read what until when. */
 export class EntitlementStore {
-  /** The access check's SQL by the number of products asked about; only the values change per request. */
-  readonly #checkSql = new Map<number, string>();
+  /** The access check, by the number of products asked about: it runs on every page view. */
+  readonly #check: PreparedQueriesByLength<{ customerId: string; products: string[]; now: number }, { product: string; expires_at: number }>;
   // Every purchase runs these.
   readonly #expiry: PreparedQuery<{ customerId: string; product: string }, { expires_at: number }>;
   readonly #grant: PreparedQuery<{ customerId: string; product: string; grantedAt: number; expiresAt: number }, unknown>;
@@ -31,6 +31,12 @@ export class EntitlementStore {
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
   ) {
+    this.#check = new PreparedQueriesByLength(db, (db, param, length) => db
+      .selectFrom('entitlements')
+      .select(['product', 'expires_at'])
+      .where('customer_id', '=', param('customerId'))
+      .where('product', 'in', Array.from({ length }, (_, i) => param.at('products', i)))
+      .where('expires_at', '>', param('now')));
     this.#expiry = new PreparedQuery(db, (db, param) => db.selectFrom('entitlements').select('expires_at').where('customer_id', '=', param('customerId')).where('product', '=', param('product')));
     this.#grant = new PreparedQuery(db, (db, param) => db
       .insertInto('entitlements')
@@ -63,24 +69,12 @@ export class EntitlementStore {
     }
     if (!unknown.length) return expiry;
     const generation = this.#recent.generation;
-    const { rows } = await this.db.executeQuery<{ product: string; expires_at: number }>(CompiledQuery.raw(this.#checkQuery(unknown.length), [customerId, ...unknown, now]));
-    for (const row of rows) {
+    for (const row of await this.#check.of(unknown.length).rows(this.db, { customerId, products: unknown, now })) {
       const at = Number(row.expires_at);
       expiry.set(row.product, at);
       this.#recent.remember(grantKey(customerId, row.product), at, at, now, generation);
     }
     return expiry;
-  }
-
-  /** Built once per list length: the access check runs on every page view, and building it costs more than running it. */
-  #checkQuery(products: number): string {
-    let text = this.#checkSql.get(products);
-    if (text === undefined) {
-      const placeholders = Array.from({ length: products }, () => '');
-      text = this.db.selectFrom('entitlements').select(['product', 'expires_at']).where('customer_id', '=', '').where('product', 'in', placeholders).where('expires_at', '>', 0).compile().sql;
-      this.#checkSql.set(products, text);
-    }
-    return text;
   }
 
   async current(db: Kysely<Database>, customerId: string, product: string): Promise<number | null> {

@@ -87,11 +87,8 @@ export class PurchaseService {
       let after = wallet;
       const pending: PendingNotification[] = [];
       if (held === null) {
-        // Granted before the charge, which rolls back with it if the charge fails: on PostgreSQL the
-        // charge locks the shared revenue account until commit, so as little as possible follows it.
-        if (item.price > 0 && wallet.balance < item.price) throw this.#insufficient(wallet.balance, item.price, wallet.currency, origin);
-        await this.entitlements.grant(trx, customerId, item.product, now.getTime(), expiresAt);
         if (item.price > 0) {
+          if (wallet.balance < item.price) throw this.#insufficient(wallet.balance, item.price, wallet.currency, origin);
           try {
             ({ transactionId, wallet: after } = await this.ledger.post(trx, { kind: 'purchase', customerId, currency: item.currency, amount: item.price, from: 'wallet', to: 'revenue', reference: item.product, at: now }));
           } catch (error) {
@@ -101,6 +98,7 @@ export class PurchaseService {
           charged = item.price;
           pending.push({ customerId, type: 'wallet.balance.changed', resource: { ...after, delta: -item.price, reason: 'purchase' } });
         }
+        await this.entitlements.grant(trx, customerId, item.product, now.getTime(), expiresAt);
         pending.push({ customerId, type: 'access.granted', resource: { product: item.product, expiresAt: new Date(expiresAt).toISOString() } });
       }
       await this.#record.rows(trx, {

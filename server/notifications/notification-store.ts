@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Notification, NotificationType } from '../../src/protocol';
-import { PreparedQuery } from '../store/prepared-query';
+import { PreparedQueriesByLength } from '../store/prepared-query';
 import type { Database, NotificationsTable } from '../store/schema';
 import type { NotificationBus } from './notification-bus';
 
@@ -18,42 +18,31 @@ const ROWS_PER_INSERT = 8;
 
 /** Notifications are written in the same transaction as the change they report, and published after commit. */
 export class NotificationStore {
-  /** One insert for a change's notifications (a few), built once per count of rows up to {@link ROWS_PER_INSERT}. */
-  readonly #inserts = new Map<number, PreparedQuery<Record<string, unknown>, { id: number }>>();
+  /** One insert for a change's notifications (a few), by their number up to {@link ROWS_PER_INSERT}. */
+  readonly #insert: PreparedQueriesByLength<{ customerIds: string[]; types: string[]; resources: string[]; createdAt: number }, { id: number }>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly bus: NotificationBus,
-  ) {}
+  ) {
+    this.#insert = new PreparedQueriesByLength(db, (db, param, length) => db
+      .insertInto('notifications')
+      .values(Array.from({ length }, (_, i) => ({ customer_id: param.at('customerIds', i), type: param.at('types', i), created_at: param('createdAt'), resource: param.at('resources', i) })))
+      .returning('id'));
+  }
 
   async append(trx: Kysely<Database>, pending: PendingNotification[], at: Date): Promise<Array<{ customerId: string; notification: Notification }>> {
     const createdAt = at.toISOString();
     const written: Array<{ customerId: string; notification: Notification }> = [];
     for (let start = 0; start < pending.length; start += ROWS_PER_INSERT) {
       const rows = pending.slice(start, start + ROWS_PER_INSERT);
-      const values: Record<string, unknown> = { createdAt: at.getTime() };
-      const resources = rows.map(({ customerId, type, resource }, i) => {
-        const text = JSON.stringify(resource);
-        Object.assign(values, { [`customerId${i}`]: customerId, [`type${i}`]: type, [`resource${i}`]: text });
-        return text;
-      });
+      const resources = rows.map((row) => JSON.stringify(row.resource));
+      const values = { customerIds: rows.map((row) => row.customerId), types: rows.map((row) => row.type), resources, createdAt: at.getTime() };
       // Ids grow in insertion order; RETURNING promises no order of its own.
-      const ids = (await this.#insert(rows.length).rows(trx, values)).map((row) => Number(row.id)).sort((a, b) => a - b);
+      const ids = (await this.#insert.of(rows.length).rows(trx, values)).map((row) => Number(row.id)).sort((a, b) => a - b);
       rows.forEach(({ customerId, type }, i) => written.push({ customerId, notification: { id: ids[i]!, type, createdAt, resource: JSON.parse(resources[i]!) } }));
     }
     return written;
-  }
-
-  #insert(count: number): PreparedQuery<Record<string, unknown>, { id: number }> {
-    let insert = this.#inserts.get(count);
-    if (!insert) {
-      insert = new PreparedQuery(this.db, (db, param) => db
-        .insertInto('notifications')
-        .values(Array.from({ length: count }, (_, i) => ({ customer_id: param(`customerId${i}`) as string, type: param(`type${i}`) as string, created_at: param('createdAt') as number, resource: param(`resource${i}`) as string })))
-        .returning('id'));
-      this.#inserts.set(count, insert);
-    }
-    return insert;
   }
 
   publish(written: Array<{ customerId: string; notification: Notification }>): void {

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { ContentRequest, ProductId, type ContentResponse } from '../../src/protocol';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../http/context';
@@ -14,8 +14,7 @@ export function contentRoutes({ content, entitlements }: Services) {
       const [grant] = await entitlements.check(customerId, [product]);
       if (!grant?.granted) throw new ApiError(402, 'access_required', 'Buy access to read this.');
       const html = await content.fragment(product);
-      c.header('Cache-Control', 'private, no-store');
-      c.header('Vary', 'Authorization');
+      forThisReaderOnly(c);
       return c.html(html);
     })
     .post('/v1/content', async (c) => {
@@ -25,8 +24,13 @@ export function contentRoutes({ content, entitlements }: Services) {
       const readable = (await entitlements.check(customerId, products)).filter((grant) => grant.granted && content.has(grant.product));
       if (!readable.length) throw new ApiError(402, 'access_required', 'Buy access to read any of these.');
       const body: ContentResponse = { content: await Promise.all(readable.map(async ({ product }) => ({ product, html: await content.fragment(product) }))) };
-      c.header('Cache-Control', 'private, no-store');
-      c.header('Vary', 'Authorization');
+      forThisReaderOnly(c);
       return c.json(body);
     });
+}
+
+/** Paid content is the reader's own: no shared cache may keep it or serve it to another token. */
+function forThisReaderOnly(c: Context) {
+  c.header('Cache-Control', 'private, no-store');
+  c.header('Vary', 'Authorization');
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { migrate } from '../../server/store/connect';
-import { PreparedQuery } from '../../server/store/prepared-query';
+import { PreparedQueriesByLength, PreparedQuery } from '../../server/store/prepared-query';
 import { writeTransaction } from '../../server/domain/write-transaction';
 import { InProcessNotificationBus } from '../../server/notifications/notification-bus';
 import { NotificationStore, type PendingNotification } from '../../server/notifications/notification-store';
@@ -34,6 +34,18 @@ for (const { name, url } of databases) {
     test('a missing value is refused before the query runs', async () => {
       const byId = new PreparedQuery<{ id: string }, { id: string }>(database.db, (db, param) => db.selectFrom('customers').select('id').where('id', '=', param('id')));
       await assert.rejects(byId.rows(database.db, {} as { id: string }), /No value for query parameter "id"/);
+    });
+
+    test('a list value fills one query per length, item by item; a list too short is refused', async () => {
+      const byIds = new PreparedQueriesByLength<{ ids: string[] }, { id: string }>(database.db, (db, param, length) => db
+        .selectFrom('customers')
+        .select('id')
+        .where('id', 'in', Array.from({ length }, (_, i) => param.at('ids', i)))
+        .orderBy('id'));
+      assert.deepEqual(await byIds.of(2).rows(database.db, { ids: ['cus_b', 'cus_a'] }), [{ id: 'cus_a' }, { id: 'cus_b' }]);
+      assert.deepEqual(await byIds.of(1).rows(database.db, { ids: ['cus_b'] }), [{ id: 'cus_b' }]);
+      assert.equal(byIds.of(2), byIds.of(2));
+      await assert.rejects(byIds.of(2).rows(database.db, { ids: ['cus_a'] }), /No value for query parameter "ids\[1\]"/);
     });
 
     test('notifications of one change, more than one insert holds, keep their order and get ascending ids', async () => {
