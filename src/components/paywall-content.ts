@@ -140,6 +140,7 @@ export class PaywallContentElement extends PaywallElement {
       }
       return;
     }
+    this.#dropEarly();
     this.#remove();
     if (this.state !== 'locked') {
       this.state = 'locked';
@@ -156,11 +157,18 @@ export class PaywallContentElement extends PaywallElement {
   #loadEarly(product: string) {
     const services = this.services;
     if (this.inline || this.src || !services || product !== this.#product()) return;
-    this.#earlyAbort?.abort();
+    this.#dropEarly();
     const abort = (this.#earlyAbort = new AbortController());
     const fragment = services.content.load(product, abort.signal);
     fragment.catch(() => undefined);
     this.#early = { product, fragment };
+  }
+
+  /** Stops an early request nobody will take over (access ended, or the element left). */
+  #dropEarly() {
+    this.#earlyAbort?.abort();
+    this.#earlyAbort = null;
+    this.#early = null;
   }
 
   /** The early request for `product`, once: a later load (the element came back, say) asks anew. */
@@ -192,8 +200,7 @@ export class PaywallContentElement extends PaywallElement {
     super.disconnectedCallback();
     // Paid content leaves the page with its element; it is loaded again on return if still allowed.
     this.#remove();
-    this.#earlyAbort?.abort();
-    this.#early = null;
+    this.#dropEarly();
   }
 
   protected override render() {
