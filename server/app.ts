@@ -25,7 +25,7 @@ import type { Services } from './services';
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export function createApp(services: Services) {
-  const { config, logger, accounts } = services;
+  const { config, logger, accounts, urls } = services;
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
@@ -36,20 +36,22 @@ export function createApp(services: Services) {
     logger.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) }, 'request');
   });
 
-  const isAdmin = (path: string) => path.startsWith('/v1/admin/');
+  const bodyLimit = limitBody(MAX_BODY_BYTES, () => {
+    throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES / 1024} kB.`);
+  });
+  // The admin API is for merchant servers: it answers before CORS and reader sessions apply, so no
+  // browser origin is ever allowed to read it, and a reader's session is never its credential.
+  app.use('/v1/admin/*', bodyLimit);
+  app.route('/', adminPayoutRoutes(services));
+
   app.use('/v1/*', cors({
-    // The admin API is for merchant servers: no browser origin is ever allowed to read it.
-    allowOrigin: (origin, path) => (!isAdmin(path) && (config.merchantOrigins.includes(origin) || origin === config.ownOrigin) ? origin : null),
+    allowOrigin: (origin) => (urls.isMerchantOrigin(origin) ? origin : null),
     allowMethods: ['GET', 'POST', 'DELETE'],
     allowHeaders: ['Authorization', 'Content-Type'],
     maxAgeSeconds: 600,
   }));
-  app.use('/v1/*', limitBody(MAX_BODY_BYTES, () => {
-    throw new ApiError(413, 'payload_too_large', `Request bodies are limited to ${MAX_BODY_BYTES / 1024} kB.`);
-  }));
-  const sessions = authenticate(accounts);
-  // Admin calls carry the admin API key, not a reader's session.
-  app.use('/v1/*', (c, next) => (isAdmin(c.req.path) ? next() : sessions(c, next)));
+  app.use('/v1/*', bodyLimit);
+  app.use('/v1/*', authenticate(accounts));
 
   const openApi = buildOpenApi(config.publicBaseUrl);
   app.get('/v1/openapi.json', (c) => c.json(openApi));
@@ -62,7 +64,6 @@ export function createApp(services: Services) {
   app.route('/', subscriptionRoutes(services));
   app.route('/', paymentRoutes(services));
   app.route('/', walletConnectionRoutes(services));
-  app.route('/', adminPayoutRoutes(services));
   app.route('/', sandboxRoutes(services));
   app.route('/', providerCallbackRoutes(services));
   app.route('/', hostedRoutes(services));

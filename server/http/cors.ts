@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 
 export interface CorsPolicy {
-  /** The origin to allow for a request's Origin header (to `path`), or null. */
-  allowOrigin(origin: string, path: string): string | null;
+  /** The origin to allow for a request's Origin header, or null. */
+  allowOrigin(origin: string): string | null;
   allowMethods: string[];
   allowHeaders: string[];
   maxAgeSeconds: number;
@@ -18,7 +18,7 @@ export function cors(policy: CorsPolicy): MiddlewareHandler {
   const headers = policy.allowHeaders.join(',');
   const maxAge = String(policy.maxAgeSeconds);
   return async (c, next) => {
-    const origin = policy.allowOrigin(c.req.header('origin') ?? '', c.req.path);
+    const origin = policy.allowOrigin(c.req.header('origin') ?? '');
     if (c.req.method === 'OPTIONS') {
       const preflight = new Headers({ Vary: 'Origin, Access-Control-Request-Headers', 'Access-Control-Max-Age': maxAge, 'Access-Control-Allow-Methods': methods, 'Access-Control-Allow-Headers': headers });
       if (origin) preflight.set('Access-Control-Allow-Origin', origin);

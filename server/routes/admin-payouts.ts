@@ -27,5 +27,9 @@ export function adminPayoutRoutes({ config, milkipay }: Services) {
       if (!milkipay) throw new ApiError(404, 'not_found', 'Payouts need providers.milkipay in the config.');
       const outcome = await milkipay.payout(request);
       return c.json(outcome.body, outcome.status);
+    })
+    // Nothing under /v1/admin falls through to the reader API behind it.
+    .all('/v1/admin/*', (c) => {
+      throw new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`);
     });
 }

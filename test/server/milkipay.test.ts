@@ -264,6 +264,14 @@ for (const database of databases) {
       assert.equal(fake.callsTo('/api/clients/payout').length, 0);
     });
 
+    test('admin paths without a route answer 404 not_found, not as the reader API', async () => {
+      const headers = { authorization: `Bearer ${ADMIN_KEY}` };
+      for (const [method, path] of [['GET', '/v1/admin/payouts'], ['POST', '/v1/admin/refunds']] as const) {
+        const response = await server.api(path, { method, headers, ...(method === 'POST' ? { body: {} } : {}) });
+        assert.deepEqual([response.status, response.body.error.code], [404, 'not_found'], `${method} ${path}`);
+      }
+    });
+
     test('payout: a CORS preflight from a merchant page is not allowed', async () => {
       const preflight = await fetch(`${server.url}/v1/admin/payouts`, {
         method: 'OPTIONS',
