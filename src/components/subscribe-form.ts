@@ -117,7 +117,7 @@ export class SubscribeFormElement extends PaywallElement {
   #reported: string | null | undefined = undefined;
   #busy = false;
   #confirming = false;
-  /** Where the reader cancels a subscription only its payment provider can cancel (after `cancel_at_provider`). */
+  /** Where the reader cancels a subscription only its payment provider can cancel: from the `cancel_at_provider` error shown; any other error shown clears it. */
   #providerCancelUrl = '';
   /** Where focus goes after the next render. */
   #focusNext: string | null = null;
@@ -259,7 +259,6 @@ export class SubscribeFormElement extends PaywallElement {
     if (!services || this.#busy) return;
     this.#busy = true;
     this.#confirming = false;
-    this.#providerCancelUrl = '';
     this.state = 'working';
     this.status = this.t.working;
     services.subscriptions
@@ -272,7 +271,6 @@ export class SubscribeFormElement extends PaywallElement {
       })
       .catch((error) => {
         this.#busy = false;
-        this.#providerCancelUrl = toBackendError(error).cancelUrl ?? '';
         this.#fail(error);
       });
   }
@@ -282,6 +280,7 @@ export class SubscribeFormElement extends PaywallElement {
     if (failure.code === 'popup_blocked' || failure.code === 'aborted') return;
     const message = errorText(this.locale, failure.code, failure.message);
     this.status = message;
+    this.#providerCancelUrl = failure.code === 'cancel_at_provider' ? failure.cancelUrl ?? '' : '';
     if (failure.code === 'popup_closed') {
       this.errorMessage = '';
       this.state = 'ready';
