@@ -6,7 +6,7 @@ import type { WalletConnectElement } from '../../../src/components/wallet-connec
 import type { PaywallErrorEvent, PaywallWalletConnectEvent, PaywallWindowEvent } from '../../../src/events';
 import type { WalletConnection } from '../../../src/protocol';
 import type { PaywallServices } from '../../../src/services/paywall-services';
-import { BACKEND, until, worker } from '../helpers/mock-backend';
+import { BACKEND, notificationsLink, until, worker } from '../helpers/mock-backend';
 import { listen, mountInConfig, useKit } from '../helpers/kit-fixture';
 import { type Popups, postFromPopup } from '../helpers/popups';
 
@@ -169,6 +169,14 @@ describe('<wallet-connect>', () => {
     await until(() => loads === 2, 3000, 'the next reader\'s GET');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(loads, 'one GET for the next reader too').to.equal(2);
+  });
+
+  it('opens no notification socket: no notification reports a connection', async () => {
+    let sockets = 0;
+    worker.use(notificationsLink.addEventListener('connection', () => void sockets++));
+    await connectedEl();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sockets).to.equal(0);
   });
 
   it('a reader switch while a GET is slow: the old answer is dropped, and a 401 after sign-out shows no error', async () => {
