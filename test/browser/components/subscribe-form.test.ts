@@ -141,12 +141,18 @@ describe('<subscribe-form>', () => {
     expect(events.map((e) => e.status)).to.deep.equal(['canceled']);
   });
 
-  it('a subscription a provider bills says so; when only the provider can cancel it, links to its page and changes nothing', async () => {
+  /** A signed-in reader whose subscription Verotel bills, shown. */
+  const subscribedAtVerotel = async () => {
     payments.subscriptions = [subscription({ method: 'card', card: null, provider: 'verotel' })];
     kit.services.session.set(TOKEN);
     const el = await mount();
     await until(() => el.state === 'subscribed', 3000, 'subscribed');
     await el.updateComplete;
+    return el;
+  };
+
+  it('a subscription a provider bills says so; when only the provider can cancel it, links to its page and changes nothing', async () => {
+    const el = await subscribedAtVerotel();
     expect(text(part(el, 'payment-method')[0])).to.equal('Billed by Verotel');
     const errors = listen<PaywallErrorEvent>(el, 'paywall-error');
     part(el, 'cancel')[0]!.click();
@@ -165,11 +171,7 @@ describe('<subscribe-form>', () => {
   });
 
   it('a later, unrelated failure does not show the provider\'s cancel link again', async () => {
-    payments.subscriptions = [subscription({ method: 'card', card: null, provider: 'verotel' })];
-    kit.services.session.set(TOKEN);
-    const el = await mount();
-    await until(() => el.state === 'subscribed', 3000, 'subscribed');
-    await el.updateComplete;
+    const el = await subscribedAtVerotel();
     part(el, 'cancel')[0]!.click();
     await el.updateComplete;
     part(el, 'confirm-cancel')[0]!.click();
