@@ -117,7 +117,7 @@ export class SubscribeFormElement extends PaywallElement {
   #reported: string | null | undefined = undefined;
   #busy = false;
   #confirming = false;
-  /** Where the reader cancels a subscription only its payment provider can cancel (after `cancel_at_provider`). */
+  /** Where the reader cancels a subscription only its payment provider can cancel: from the `cancel_at_provider` error shown; any other error shown clears it. */
   #providerCancelUrl = '';
   /** Where focus goes after the next render. */
   #focusNext: string | null = null;
@@ -259,7 +259,6 @@ export class SubscribeFormElement extends PaywallElement {
     if (!services || this.#busy) return;
     this.#busy = true;
     this.#confirming = false;
-    this.#providerCancelUrl = '';
     this.state = 'working';
     this.status = this.t.working;
     services.subscriptions
@@ -272,7 +271,6 @@ export class SubscribeFormElement extends PaywallElement {
       })
       .catch((error) => {
         this.#busy = false;
-        this.#providerCancelUrl = toBackendError(error).cancelUrl ?? '';
         this.#fail(error);
       });
   }
@@ -282,6 +280,7 @@ export class SubscribeFormElement extends PaywallElement {
     if (failure.code === 'popup_blocked' || failure.code === 'aborted') return;
     const message = errorText(this.locale, failure.code, failure.message);
     this.status = message;
+    this.#providerCancelUrl = failure.code === 'cancel_at_provider' ? failure.cancelUrl ?? '' : '';
     if (failure.code === 'popup_closed') {
       this.errorMessage = '';
       this.state = 'ready';
@@ -324,7 +323,7 @@ export class SubscribeFormElement extends PaywallElement {
       <p id="current-title" class="title">${t.yourSubscription}: ${subscription.title}</p>
       <p part="subscription-state">${t.subscriptionStatus[subscription.status] ?? subscription.status}</p>
       ${next ? html`<p part="next-billing">${t.nextBilling(next)}</p>` : until ? html`<p part="next-billing">${t.accessUntil(until)}</p>` : nothing}
-      <p part="payment-method" class="muted">${subscription.provider ? t.billedBy(providerName(subscription.provider) ?? subscription.provider) : subscription.method === 'card' && subscription.card ? t.paidWithCard(subscription.card.brand, subscription.card.last4) : t.paidFromWallet}</p>
+      <p part="payment-method" class="muted">${subscription.provider ? t.billedBy(providerName(subscription.provider)) : subscription.method === 'card' && subscription.card ? t.paidWithCard(subscription.card.brand, subscription.card.last4) : t.paidFromWallet}</p>
       ${this.#confirming
         ? html`<div part="confirm" class="confirm" role="group" aria-labelledby="confirm-text" @keydown=${this.#onConfirmKeydown}>
             <p id="confirm-text">${t.confirmCancel(subscription.title, until)}</p>

@@ -1,19 +1,19 @@
 import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
+import * as z from 'zod/mini';
 import { SubscriptionController } from '../controllers/subscription-controller';
 import { PaywallErrorEvent } from '../events/error';
 import { PaywallWalletConnectEvent } from '../events/wallet-connect';
 import { PaywallWindowEvent } from '../events/window';
 import { errorText } from '../i18n/messages';
 import { providerName } from '../i18n/provider-names';
-import type { WalletConnection } from '../protocol';
+import { WalletProvider, type WalletConnection } from '../protocol';
 import { BackendError } from '../services/backend-error';
 import { HostedWindow } from '../services/hosted-window';
+import type { PaywallServices } from '../services/paywall-services';
+import type { PurchaseOptions } from '../services/purchase-flow';
 import { PaywallElement } from './internal/paywall-element';
 import { tokens } from './internal/shared-styles';
-
-/** Providers whose wallet a reader can connect. */
-const WALLET_PROVIDERS = new Set(['milkipay']);
 
 /**
  * Connects the reader's wallet at a provider (Milkipay) to their account, so the merchant can pay
@@ -30,7 +30,7 @@ const WALLET_PROVIDERS = new Set(['milkipay']);
  * @cssprop [--paywall-error=#b42318] - Error text color.
  * @fires paywall-wallet-connect - The connection became known or changed (`status`, `code` on error).
  * @fires paywall-error - Loading the connection or connecting failed.
- * @fires paywall-window - The connect window opened, completed, was closed or was blocked.
+ * @fires paywall-window - The sign-in or connect window opened, completed, was closed or was blocked.
  */
 export class WalletConnectElement extends PaywallElement {
   static override shadowRootOptions: ShadowRootInit = { ...PaywallElement.shadowRootOptions, delegatesFocus: true };
@@ -57,40 +57,61 @@ export class WalletConnectElement extends PaywallElement {
   @state() private status = '';
   @state() private failed = false;
   #backend: string | null = null;
+  #provider: string | null = null;
   #problem: string | null = null;
 
   #follow = new SubscriptionController(this, () => {
     const services = this.services;
     this.#backend = this.backendUrl;
-    if (!services) return;
-    const off = services.session.subscribe((token) => {
+    this.#provider = this.provider;
+    // An unknown provider shows the configuration error alone: nothing to load for it.
+    if (!services || !this.#known) return;
+    const offSession = services.session.subscribe((token) => {
       this.signedIn = token !== null;
-      this.connection = null;
-      if (this.signedIn) this.#load();
+      if (this.signedIn) this.#refresh(services);
     });
+    const offConnections = services.walletConnections.subscribe((connections) => this.#apply(connections));
     this.signedIn = services.session.signedIn;
-    if (this.signedIn) this.#load();
-    return off;
+    this.#apply(services.walletConnections.connections);
+    if (this.signedIn && !services.walletConnections.connections) this.#refresh(services);
+    return () => {
+      offSession();
+      offConnections();
+    };
   });
 
   protected override willUpdate(): void {
-    if (this.isConnected && this.backendUrl !== this.#backend) this.#follow.refresh();
-    this.#problem = this.problem(() => (WALLET_PROVIDERS.has(this.provider) ? null : `unknown wallet provider "${this.provider}"`));
+    if (this.isConnected && (this.backendUrl !== this.#backend || this.provider !== this.#provider)) this.#follow.refresh();
+    this.#problem = this.problem(() => (this.#known ? null : `unknown wallet provider "${this.provider}"`));
+  }
+
+  get #known(): boolean {
+    return z.safeParse(WalletProvider, this.provider).success;
   }
 
   get #name(): string {
-    return providerName(this.provider) ?? this.provider;
+    return providerName(this.provider);
   }
 
-  /** Loads this provider's connection; when that fails (or the backend does not offer it) the message says why and there is nothing to click. */
-  async #load(): Promise<void> {
-    try {
-      const found = (await this.services!.client.walletConnections()).find((c) => c.provider === this.provider);
-      if (found) this.#show(found);
-      else this.#report('payment_method_unavailable', undefined);
-    } catch (error) {
-      this.#fail(error);
+  /** Asks for the connections (one request shared by every element); a failure says why and leaves nothing to click. */
+  #refresh(services: PaywallServices) {
+    const token = services.session.token;
+    services.walletConnections.refresh().catch((error) => {
+      // A failure for a reader who has since signed out or switched is not this reader's.
+      if (services.session.token === token) this.#fail(error);
+    });
+  }
+
+  /** Shows this provider's connection from the shared list; null (signed out, another reader) forgets what was shown. */
+  #apply(connections: WalletConnection[] | null) {
+    if (!connections) {
+      this.connection = null;
+      [this.failed, this.status] = [false, ''];
+      return;
     }
+    const found = connections.find((c) => c.provider === this.provider);
+    if (found) this.#show(found);
+    else this.#report('payment_method_unavailable', undefined);
   }
 
   #show(connection: WalletConnection) {
@@ -103,6 +124,8 @@ export class WalletConnectElement extends PaywallElement {
 
   #fail(error: unknown) {
     const code = error instanceof BackendError ? error.code : 'generic';
+    // Only a blocked sign-in gets here, and the page is leaving for it in this tab (the "redirecting" status says so).
+    if (code === 'popup_blocked') return;
     if (code === 'popup_closed') this.status = '';
     else this.#report(code, (error as Error)?.message);
   }
@@ -113,23 +136,35 @@ export class WalletConnectElement extends PaywallElement {
     this.dispatchEvent(new PaywallErrorEvent(code, this.status));
   }
 
+  /** Opens the hosted sign-in inside the click; a blocked window continues in this tab. */
+  #signIn() {
+    const onProgress: PurchaseOptions['onProgress'] = (_step, window) => {
+      if (!window) return;
+      if (window === 'blocked') [this.failed, this.status] = [false, this.t.redirecting];
+      this.dispatchEvent(new PaywallWindowEvent(window));
+    };
+    this.services!.purchases.signIn('sign-in', { onProgress }).catch((error) => this.#fail(error));
+  }
+
   /** Opens the hosted window synchronously inside the click, then sends it to the backend's connect page. */
   #connect() {
     const services = this.services!;
     if (this.busy) return;
     const win = HostedWindow.open(services.client.origin);
     for (const type of ['opened', 'completed', 'closed', 'blocked'] as const) win.addEventListener(type, () => this.dispatchEvent(new PaywallWindowEvent(type)));
+    // No window to send anywhere: starting a connection would only leave an unused link behind.
+    if (win.blocked) return this.#report('popup_blocked', undefined);
     this.busy = true;
     this.failed = false;
     this.status = this.t.connectingWallet;
     services.client.walletConnectUrl(this.provider)
       .then((url) => {
-        if (win.blocked) throw new BackendError('popup_blocked', 'The browser blocked the window.');
         win.navigate(url);
         return win.result();
       })
       .then(async (message) => {
-        await this.#load();
+        // The shown connection follows from the reloaded list (through #apply).
+        await services.walletConnections.refresh();
         if (message.type === 'wallet-connect-failed') {
           // A refusal the backend recorded is already shown by the reload; a declined authorization is not recorded.
           const code = message.code ?? 'generic';
@@ -149,9 +184,8 @@ export class WalletConnectElement extends PaywallElement {
     if (this.#problem) return html`<span part="status" class="error" role="alert">${this.problemText()}</span>`;
     const t = this.t;
     const connected = this.connection?.status === 'connected';
-    const services = this.services!;
     const control = !this.signedIn
-      ? html`<button part="sign-in" type="button" @click=${() => services.purchases.signIn('sign-in').catch((error) => this.#fail(error))}>${t.signIn}</button>`
+      ? html`<button part="sign-in" type="button" @click=${() => this.#signIn()}>${t.signIn}</button>`
       : connected
         ? html`<span part="connected">${t.walletConnected(this.#name)}</span>`
         : this.connection

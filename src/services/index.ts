@@ -7,6 +7,7 @@ export { EntitlementStore, type AccessSource, type AccessState, type Entitlement
 export { HostedWindow, HostedWindowEvent, type HostedWindowEventType } from './hosted-window';
 export { NotificationSocket, type NotificationSocketOptions } from './notification-socket';
 export { WalletStore } from './wallet-store';
+export { WalletConnectionStore } from './wallet-connection-store';
 export { PurchaseFlow, type PurchaseFlowDeps, type PurchaseOptions, type PurchaseStep, type PurchaseTarget } from './purchase-flow';
 export { SubscriptionStore, isCurrentSubscription } from './subscription-store';
 export { ScaFlow, FINAL_INTENT_STATUSES, type ScaAction, type ScaFlowDeps, type ScaNotifications } from './sca-flow';

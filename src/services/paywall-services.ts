@@ -7,6 +7,7 @@ import { PurchaseFlow } from './purchase-flow';
 import { ScaFlow } from './sca-flow';
 import { SessionStore, type StorageKind } from './session-store';
 import { SubscriptionStore } from './subscription-store';
+import { WalletConnectionStore } from './wallet-connection-store';
 import { WalletStore } from './wallet-store';
 
 export interface PaywallServicesOptions {
@@ -50,6 +51,8 @@ export class PaywallServices {
   readonly purchases: PurchaseFlow;
   /** The reader's subscriptions, live. */
   readonly subscriptions: SubscriptionStore;
+  /** The reader's wallet connections (Milkipay), one load shared by every `<wallet-connect>`. */
+  readonly walletConnections: WalletConnectionStore;
   /** 3-D Secure: requires-action notifications, intent confirmation and `?payment_intent=` returns. */
   readonly sca: ScaFlow;
 
@@ -84,6 +87,7 @@ export class PaywallServices {
     this.entitlements = new EntitlementStore(this.client, this.session, { notifications: this.notifications, afterAnswer: () => this.content.sendQueued() });
     this.wallet = new WalletStore(this.client, this.session, this.notifications);
     this.subscriptions = new SubscriptionStore(this.client, this.session, this.notifications);
+    this.walletConnections = new WalletConnectionStore(this.client, this.session);
     this.sca = new ScaFlow({
       client: this.client,
       session: this.session,

@@ -11,7 +11,8 @@ import type { SessionStore } from './session-store';
  */
 export abstract class ReaderResource<T> {
   readonly #session: SessionStore;
-  readonly #notifications: NotificationSocket;
+  /** Null for a resource no notification reports: its subscribers then open no socket. */
+  readonly #notifications: NotificationSocket | null;
   readonly #listeners = new Set<(value: T | null) => void>();
   #value: T | null = null;
   /** Bumped by every change, so a slower load never overwrites a newer answer. */
@@ -19,7 +20,7 @@ export abstract class ReaderResource<T> {
   #stopNotifications: (() => void) | null = null;
   #loading: { token: string; promise: Promise<T | null> } | null = null;
 
-  constructor(session: SessionStore, notifications: NotificationSocket) {
+  constructor(session: SessionStore, notifications: NotificationSocket | null) {
     this.#session = session;
     this.#notifications = notifications;
     session.subscribe((token) => {
@@ -30,8 +31,8 @@ export abstract class ReaderResource<T> {
 
   /** Asks the server. */
   protected abstract load(signal?: AbortSignal): Promise<T>;
-  /** Applies a notification that concerns this resource; others are ignored. */
-  protected abstract onNotification(notification: Notification): void;
+  /** Applies a notification that concerns this resource; others are ignored (all, unless overridden). */
+  protected onNotification(_notification: Notification): void {}
 
   /** Whether `next` says nothing new, so listeners are not called. */
   protected same(current: T, next: T): boolean {
@@ -79,9 +80,10 @@ export abstract class ReaderResource<T> {
 
   /** Calls `listener` with every new value; the first subscriber loads it and opens the live feed. */
   subscribe(listener: (value: T | null) => void): () => void {
+    const first = this.#listeners.size === 0;
     this.#listeners.add(listener);
-    if (!this.#stopNotifications) {
-      this.#stopNotifications = this.#notifications.subscribe((n) => this.onNotification(n));
+    if (first) {
+      this.#stopNotifications = this.#notifications?.subscribe((n) => this.onNotification(n)) ?? null;
       if (!this.#value && this.#session.token) this.refresh().catch(() => undefined);
     }
     return () => {

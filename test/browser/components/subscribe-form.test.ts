@@ -1,10 +1,11 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { nothing } from 'lit';
+import { http, HttpResponse } from 'msw';
 import '../../../src/index';
 import type { SubscribeFormElement } from '../../../src/components/subscribe-form';
 import type { PaywallErrorEvent, PaywallSubscriptionEvent } from '../../../src/events';
-import { BACKEND, until } from '../helpers/mock-backend';
+import { BACKEND, until, worker } from '../helpers/mock-backend';
 import { FakePayments, VEROTEL_CANCEL_URL, subscription } from '../helpers/mock-payments';
 import { listen, useKit } from '../helpers/kit-fixture';
 import { postFromPopup } from '../helpers/popups';
@@ -140,12 +141,18 @@ describe('<subscribe-form>', () => {
     expect(events.map((e) => e.status)).to.deep.equal(['canceled']);
   });
 
-  it('a subscription a provider bills says so; when only the provider can cancel it, links to its page and changes nothing', async () => {
+  /** A signed-in reader whose subscription Verotel bills, shown. */
+  const subscribedAtVerotel = async () => {
     payments.subscriptions = [subscription({ method: 'card', card: null, provider: 'verotel' })];
     kit.services.session.set(TOKEN);
     const el = await mount();
     await until(() => el.state === 'subscribed', 3000, 'subscribed');
     await el.updateComplete;
+    return el;
+  };
+
+  it('a subscription a provider bills says so; when only the provider can cancel it, links to its page and changes nothing', async () => {
+    const el = await subscribedAtVerotel();
     expect(text(part(el, 'payment-method')[0])).to.equal('Billed by Verotel');
     const errors = listen<PaywallErrorEvent>(el, 'paywall-error');
     part(el, 'cancel')[0]!.click();
@@ -161,6 +168,22 @@ describe('<subscribe-form>', () => {
     expect(errors.map((e) => e.code)).to.deep.equal(['cancel_at_provider']);
     expect(text(part(el, 'subscription-state')[0]), 'nothing changed here').to.equal('Active');
     await expect(el).to.be.accessible();
+  });
+
+  it('a later, unrelated failure does not show the provider\'s cancel link again', async () => {
+    const el = await subscribedAtVerotel();
+    part(el, 'cancel')[0]!.click();
+    await el.updateComplete;
+    part(el, 'confirm-cancel')[0]!.click();
+    await until(() => part(el, 'provider-cancel').length === 1, 3000, 'the provider link');
+    worker.use(http.get(`${BACKEND}/v1/catalog`, () => HttpResponse.json({ error: { code: 'internal_error', message: 'down' } }, { status: 500 })));
+    const errors = listen<PaywallErrorEvent>(el, 'paywall-error');
+    el.plans = 'gold-monthly';
+    await until(() => errors.length === 1, 3000, 'the catalog failure');
+    await el.updateComplete;
+    expect(errors[0]!.code).to.not.equal('cancel_at_provider');
+    expect(text(part(el, 'error')[0])).to.not.equal('This subscription is billed by a payment provider: cancel it on their page.');
+    expect(part(el, 'provider-cancel')).to.have.length(0);
   });
 
   it('shows a configuration error for a plan the backend does not sell', async () => {

@@ -36,12 +36,12 @@ export function intent(overrides: Record<string, unknown> = {}): any {
   };
 }
 
+export const VEROTEL_CANCEL_URL = 'https://secure.verotel.com/cancel-subscription?saleID=433456&shopID=12345&version=4&signature=abc';
+
 /**
  * Plans, subscriptions, card payments and payment intents beside a FakeBackend (whose tokens,
  * grants and request log it shares), answering like the reference server.
  */
-export const VEROTEL_CANCEL_URL = 'https://secure.verotel.com/cancel-subscription?saleID=433456&shopID=12345&version=4&signature=abc';
-
 export class FakePayments {
   plans: any[] = PLANS.map((p) => ({ ...p }));
   subscriptions: any[] = [];
