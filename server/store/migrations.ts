@@ -307,5 +307,17 @@ export function migrationsFor(dialect: Dialect): MigrationProvider {
       await db.updateTable('ledger_accounts').set({ balance: 0 }).where('kind', '=', 'system').execute();
     },
   };
-  return { getMigrations: async () => ({ '0001_initial': initial, '0002_subscriptions': subscriptions, '0003_providers': providers, '0004_payouts': payouts, '0005_system_balances': systemBalances }) };
+  /** A checkout paid twice at the provider is two sales, each booked so its refund finds it (it still grants once). */
+  const salesPerCheckout: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema.dropIndex('provider_sales_checkout').execute();
+      await db.schema.createIndex('provider_sales_checkout').on('provider_sales').column('checkout_id').execute();
+    },
+  };
+  return {
+    getMigrations: async () => ({
+      '0001_initial': initial, '0002_subscriptions': subscriptions, '0003_providers': providers, '0004_payouts': payouts, '0005_system_balances': systemBalances,
+      '0006_sales_per_checkout': salesPerCheckout,
+    }),
+  };
 }

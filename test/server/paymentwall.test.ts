@@ -211,6 +211,24 @@ for (const database of databases) {
       assert.deepEqual(await ledgerKinds(customerId), ['start_credit', 'provider_payment']);
     });
 
+    test('a one-off paid twice (two refs): the second is booked as its own sale; a refund of it reverses it and keeps the access', async () => {
+      deliveryApi();
+      const { token, customerId } = await server.signUp();
+      const widget = await widgetFor(token, { product: 'pw-report' });
+      const base = { uid: customerId, goodsid: widget.searchParams.get('ag_external_id')!, slength: '', speriod: '' };
+      assert.equal((await pingback({ ...base, type: '0', ref: 'b450' })).body, 'OK');
+      const until = (await access(server, token, ['pw-report']))['pw-report'];
+      assert.equal((await pingback({ ...base, type: '0', ref: 'b451' })).body, 'OK');
+      assert.deepEqual(await ledgerKinds(customerId), ['start_credit', 'provider_payment', 'provider_payment']);
+      assert.equal((await pingback({ ...base, type: '2', ref: 'b451', reason: '9' })).body, 'OK');
+      assert.deepEqual((await outcomes()).slice(-1), ['applied']);
+      assert.deepEqual(await ledgerKinds(customerId), ['start_credit', 'provider_payment', 'provider_payment', 'provider_refund']);
+      const sales = await server.database.db.selectFrom('provider_sales').select(['sale_id', 'status']).where('customer_id', '=', customerId).orderBy('sale_id').execute();
+      assert.deepEqual(sales, [{ sale_id: 'b450', status: 'paid' }, { sale_id: 'b451', status: 'refunded' }]);
+      assert.deepEqual(await access(server, token, ['pw-report']), { 'pw-report': until });
+      assert.deepEqual(await audit(), []);
+    });
+
     test('refused pingbacks change nothing and are recorded rejected: missing parameters, address, signature, someone else\'s checkout', async () => {
       const { token, customerId, base } = await subscribed();
       const other = await server.signUp();

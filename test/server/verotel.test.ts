@@ -353,6 +353,44 @@ for (const database of databases) {
       assert.deepEqual(await postback({ shopID: SHOP, saleID: '1', event: 'upgrade' }), { status: 200, body: 'OK' });
       assert.equal((await lastCallback()).outcome, 'ignored');
     });
+
+    test('a purchase paid twice: the second sale is booked on its own and buys nothing more; its credit reverses it and keeps the access', async () => {
+      const { token, customerId } = await server.signUp();
+      const url = await startPurchase(token, 'vero-story');
+      const first = saleData(url);
+      assert.deepEqual(await postback(first), { status: 200, body: 'OK' });
+      const until = (await access(server, token, ['vero-story']))['vero-story'];
+      const second = saleData(url);
+      assert.deepEqual(await postback(second), { status: 200, body: 'OK' });
+      assert.equal((await lastCallback()).outcome, 'applied');
+      assert.deepEqual(await access(server, token, ['vero-story']), { 'vero-story': until }, 'the second payment extends nothing');
+      const sales = await db().selectFrom('provider_sales').select(['sale_id', 'status']).where('customer_id', '=', customerId).orderBy('sale_id').execute();
+      assert.deepEqual(sales, [{ sale_id: first.saleID, status: 'paid' }, { sale_id: second.saleID, status: 'paid' }]);
+      assert.equal(await count('ledger_transactions', customerId), 3, 'start credit and both payments');
+
+      const credit = { shopID: SHOP, saleID: second.saleID, event: 'credit', transactionID: String(nextSale++), parentID: second.transactionID, priceAmount: '12.31', priceCurrency: 'EUR', type: 'purchase' };
+      assert.deepEqual(await postback(credit), { status: 200, body: 'OK' });
+      assert.equal((await lastCallback()).outcome, 'applied');
+      assert.deepEqual(await access(server, token, ['vero-story']), { 'vero-story': until }, 'the first sale still pays for the access');
+      assert.equal((await db().selectFrom('provider_sales').select('status').where('sale_id', '=', second.saleID).executeTakeFirstOrThrow()).status, 'refunded');
+      assert.deepEqual(await audit(), []);
+    });
+
+    test('a subscription checkout paid twice: the second sale is booked without extending or starting a subscription', async () => {
+      const { token, customerId } = await server.signUp();
+      const { url } = await subscribe(token);
+      const [before] = await subscriptionsOf(server, token);
+      const again = saleData(url, { event: 'initial', subscriptionType: 'recurring', period: 'P1M' });
+      assert.deepEqual(await postback(again), { status: 200, body: 'OK' });
+      const subs = await subscriptionsOf(server, token);
+      assert.deepEqual(subs.map((s) => [s.id, s.currentPeriodEnd]), [[before.id, before.currentPeriodEnd]], 'not renewed by a second initial payment');
+      const sale = await db().selectFrom('provider_sales').select(['status', 'subscription_id']).where('sale_id', '=', again.saleID).executeTakeFirstOrThrow();
+      assert.deepEqual(sale, { status: 'paid', subscription_id: null });
+      assert.deepEqual(await postback({ shopID: SHOP, saleID: again.saleID, event: 'chargeback', transactionID: String(nextSale++), type: 'subscription' }), { status: 200, body: 'OK' });
+      assert.equal((await subscriptionsOf(server, token))[0].status, 'active', 'the chargeback of the second sale leaves the first one\'s subscription');
+      assert.equal(await count('ledger_transactions', customerId), 4, 'start credit, both payments, the chargeback');
+      assert.deepEqual(await audit(), []);
+    });
   });
 }
 

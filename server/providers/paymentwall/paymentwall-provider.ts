@@ -116,7 +116,7 @@ export class PaymentwallProvider implements PaymentProvider {
     const value = (name: string) => (typeof params[name] === 'string' ? params[name] : '');
     const [uid, checkoutId, type, ref] = [value('uid'), value('goodsid'), value('type'), value('ref')];
     const checkout = await this.database.db.selectFrom('checkouts').innerJoin('customers', 'customers.id', 'checkouts.customer_id')
-      .select(['checkouts.id', 'checkouts.customer_id', 'checkouts.price', 'checkouts.currency', 'checkouts.title', 'checkouts.provider', 'customers.email'])
+      .select(['checkouts.id', 'checkouts.customer_id', 'checkouts.kind', 'checkouts.price', 'checkouts.currency', 'checkouts.title', 'checkouts.provider', 'customers.email'])
       .where('checkouts.id', '=', checkoutId).executeTakeFirst();
     // Signed, yet not ours: a goodsid of another project on the same key, or a uid that is not the checkout's customer.
     if (checkout && (checkout.provider !== this.name || checkout.customer_id !== uid)) {
@@ -125,22 +125,26 @@ export class PaymentwallProvider implements PaymentProvider {
     const eventId = `${ref}_${type}`;
     const event = await this.#event(type, eventId, ref, checkoutId, value('reason'), checkout);
     const verdict: CallbackVerdict = { events: event ? [event] : [], reply: OK };
-    if (event?.kind === 'paid' && checkout) {
+    if ((event?.kind === 'paid' || event?.kind === 'subscription.renewed') && checkout) {
       this.#deliveries.set(verdict, { paymentId: ref, checkoutId, isTest: value('is_test') === '1', email: checkout.email, description: checkout.title });
     }
     return verdict;
   }
 
-  async #event(type: string, eventId: string, ref: string, checkoutId: string, reasonCode: string, checkout: { price: number; currency: string } | undefined): Promise<ProviderEvent | null> {
+  async #event(type: string, eventId: string, ref: string, checkoutId: string, reasonCode: string, checkout: { kind: 'payment' | 'subscription'; price: number; currency: string } | undefined): Promise<ProviderEvent | null> {
     switch (type) {
       case '0':
-      case '1':
+      case '1': {
         // A GOODS pingback carries no price. The amount is the one we quoted for this checkout in
         // the signed widget URL, and goodsid is covered by the pingback signature, so no received
-        // value can change what the processor checks against the checkout. A later type 0 for the
-        // same checkout is a renewal: the processor books it as one.
+        // value can change what the processor checks against the checkout.
         // A checkout we do not know has no price: the processor rejects the event as unknown_checkout.
-        return { kind: 'paid', eventId, saleId: ref, checkoutId, amount: checkout ? Number(checkout.price) : 0, currency: checkout?.currency ?? '' };
+        const money = { amount: checkout ? Number(checkout.price) : 0, currency: checkout?.currency ?? '' };
+        // Paymentwall bills each period of a subscription as a new payment of the same checkout.
+        const first = await this.#saleOf(checkoutId, ref);
+        if (checkout?.kind === 'subscription' && first !== ref) return { kind: 'subscription.renewed', eventId, saleId: first, ...money };
+        return { kind: 'paid', eventId, saleId: ref, checkoutId, ...money };
+      }
       case '2': {
         // v1 signs neither `reason` nor `is_test`: a forged reason could only turn a signed reversal from refund into chargeback or back.
         const reason = `reason ${reasonCode || 'none'}${REASONS[reasonCode] ? ` (${REASONS[reasonCode]})` : ''}`;
@@ -158,10 +162,10 @@ export class PaymentwallProvider implements PaymentProvider {
     }
   }
 
-  /** Later pingbacks name their own ref; what they change is the sale of the checkout's first payment. */
+  /** The sale a pingback changes: the one its ref names, else the checkout's first (renewals and cancellations name their own ref). */
   async #saleOf(checkoutId: string, ref: string): Promise<string> {
-    const sale = await this.database.db.selectFrom('provider_sales').select('sale_id').where('provider', '=', this.name).where('checkout_id', '=', checkoutId).executeTakeFirst();
-    return sale?.sale_id ?? ref;
+    const sales = await this.database.db.selectFrom('provider_sales').select('sale_id').where('provider', '=', this.name).where('checkout_id', '=', checkoutId).orderBy('created_at').execute();
+    return sales.find((sale) => sale.sale_id === ref)?.sale_id ?? sales[0]?.sale_id ?? ref;
   }
 
   #clientAddress(callback: ProviderCallback): string | null {
