@@ -87,8 +87,8 @@ export interface PaymentProvider {
   startCheckout(start: CheckoutStart): Promise<string>;
   /** Verifies a server-to-server callback and says what it means; throws CallbackRejected when it cannot be trusted. */
   handleCallback(callback: ProviderCallback): Promise<CallbackVerdict>;
-  /** Verifies the reader's return to our success page, when the provider signs it; null when it carries nothing to apply. */
-  handleReturn?(callback: ProviderCallback): Promise<ProviderEvent[] | null>;
+  /** Verifies the reader's return to our success page, when the provider signs it; null when it carries no provider data. */
+  handleReturn?(callback: ProviderCallback): Promise<CallbackVerdict | null>;
   /** Asks the provider for the state of a sale. */
   saleStatus(saleId: string): Promise<SaleStatus>;
   cancelSubscription(subscription: SubscriptionRow): Promise<ProviderCancellation>;

@@ -159,12 +159,21 @@ for (const database of databases) {
       const url = await startPurchase(token, 'vero-other');
       const data = saleData(url);
       const back = new URL(url.searchParams.get('successURL')!);
+      const callbacks = async () => Number((await db().selectFrom('provider_callbacks').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
+      const recorded = await callbacks();
       const waiting = await hostedGet(server, back.pathname + back.search);
       assert.equal(completion(waiting.text), null, 'a return without Verotel data waits for the postback');
       assert.match(waiting.text, /http-equiv="refresh"/);
+      assert.equal(await callbacks(), recorded, 'a return without Verotel data is no callback to record');
       const forged = new URL(back);
       for (const [k, v] of Object.entries(signFlexPayData('wrong key', data))) forged.searchParams.set(k, v);
       assert.equal(completion((await hostedGet(server, forged.pathname + forged.search)).text), null, 'forged return data grants nothing');
+      const refused = await lastCallback();
+      assert.deepEqual([refused.outcome, refused.detail, refused.query], ['rejected', 'the signature does not match the data', forged.search.slice(1)], 'recorded like a forged postback');
+      const cheap = new URL(back);
+      for (const [k, v] of Object.entries(signFlexPayData(KEY, { ...data, priceAmount: '0.50' }))) cheap.searchParams.set(k, v);
+      assert.equal(completion((await hostedGet(server, cheap.pathname + cheap.search)).text), null, 'a signed return for another amount grants nothing');
+      assert.deepEqual([(await lastCallback()).outcome, (await lastCallback()).detail?.split(':')[0]], ['rejected', 'amount_mismatch']);
       assert.equal((await access(server, token, ['vero-other']))['vero-other'], null);
 
       for (const [k, v] of Object.entries(signFlexPayData(KEY, data))) back.searchParams.set(k, v);

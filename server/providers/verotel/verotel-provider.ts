@@ -84,7 +84,7 @@ export class VerotelProvider implements PaymentProvider {
   }
 
   /** The success redirect carries the postback's data, signed the same way: the same events, so whichever arrives second is a duplicate. */
-  async handleReturn(callback: ProviderCallback): Promise<ProviderEvent[] | null> {
+  async handleReturn(callback: ProviderCallback): Promise<CallbackVerdict | null> {
     const params = new Map(callback.params);
     const checkoutId = params.get('checkout');
     for (const key of RETURN_PAGE_KEYS) params.delete(key);
@@ -93,7 +93,7 @@ export class VerotelProvider implements PaymentProvider {
     if (events.some((event) => event.kind === 'paid' && event.checkoutId !== checkoutId)) {
       throw new CallbackRejected(this.errorReply, `the signed return names another checkout than ${checkoutId}`);
     }
-    return events;
+    return { events, reply: OK };
   }
 
   async saleStatus(saleId: string): Promise<SaleStatus> {
