@@ -47,6 +47,7 @@ export class SubscriptionService {
     if (!customerId) throw new ApiError(401, 'sign_in_required', 'Sign in to subscribe.', { signInUrl: this.urls.page('sign-in', origin) });
     if (!plan.methods.includes(request.method)) throw new ApiError(400, 'payment_method_not_allowed', `The plan "${plan.id}" cannot be paid by ${request.method}; use ${plan.methods.join(' or ')}.`);
     if (request.method === 'card' && !cardProviderAvailable(this.config, plan.provider)) throw new ApiError(400, 'payment_method_unavailable', 'Card payments are not available on this backend.');
+    if (request.method === 'card') this.providers.requireCurrency(plan.provider, plan.currency);
     const returnUrl = this.#returnUrl(request.returnUrl);
     const requestHash = sha256(JSON.stringify(['subscription', request.plan, request.method, returnUrl]));
     const now = this.clock.now();

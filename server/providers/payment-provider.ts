@@ -83,6 +83,8 @@ export interface PaymentProvider {
   readonly errorReply: ProviderReply;
   /** Callback parameters that are credentials (Verotel's one-click token): kept out of the audit record, which stores the rest as received. */
   readonly secretParams?: readonly string[];
+  /** Whether the provider takes payments in `currency`; asked before a checkout is written. */
+  accepts(currency: string): boolean;
   /** The URL of the provider's hosted page for this checkout, opened in the hosted window. */
   startCheckout(start: CheckoutStart): Promise<string>;
   /** Verifies a server-to-server callback and says what it means; throws CallbackRejected when it cannot be trusted. */

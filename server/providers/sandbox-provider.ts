@@ -19,6 +19,11 @@ export class SandboxProvider implements PaymentProvider {
     private readonly database: DatabaseHandle,
   ) {}
 
+  /** The sandbox charges any currency the catalog or an offer names. */
+  accepts(): boolean {
+    return true;
+  }
+
   async startCheckout({ checkout, lang }: CheckoutStart): Promise<string> {
     const url = new URL('/hosted/sandbox/card', this.config.publicBaseUrl);
     url.searchParams.set('checkout', checkout.id);

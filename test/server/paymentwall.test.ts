@@ -5,7 +5,8 @@ import { setupServer } from 'msw/node';
 import pino from 'pino';
 import { pingbackParams, pingbackSignature, widgetSignature, type SignVersion } from '../../server/providers/paymentwall/paymentwall-signature';
 import { access, notifications, subscriptionsOf, types } from './card-flows';
-import { databases, idempotencyKey, MERCHANT, startTestServer, testConfigFile, type TestServer } from './harness';
+import { signOffer } from '../../server/domain/offers';
+import { databases, idempotencyKey, MERCHANT, OFFER_SECRET, startTestServer, testConfigFile, type TestServer } from './harness';
 
 /**
  * Paymentwall behind the backend: the widget URL a checkout opens, pingbacks (verified by
@@ -227,6 +228,18 @@ for (const database of databases) {
       assert.deepEqual(sales, [{ sale_id: 'b450', status: 'paid' }, { sale_id: 'b451', status: 'refunded' }]);
       assert.deepEqual(await access(server, token, ['pw-report']), { 'pw-report': until });
       assert.deepEqual(await audit(), []);
+    });
+
+    test('a signed offer in a currency without two decimals (JPY, KWD): 400 currency_unsupported and no checkout written', async () => {
+      const { token, customerId } = await server.signUp();
+      const offer = (currency: string) => signOffer(OFFER_SECRET, { product: 'pw-report', title: 'Report', price: 250, currency, validity: 3600, expiresAt: Math.floor(server.clock.now().getTime() / 1000) + 600 });
+      for (const currency of ['JPY', 'KWD']) {
+        const refused = await server.api('/v1/payments', { token, body: { offer: offer(currency), idempotencyKey: idempotencyKey() }, headers: { origin: MERCHANT } });
+        assert.deepEqual([refused.status, refused.body.error.code], [400, 'currency_unsupported'], currency);
+      }
+      assert.equal((await server.database.db.selectFrom('checkouts').select('id').where('customer_id', '=', customerId).execute()).length, 0);
+      const taken = await server.api('/v1/payments', { token, body: { offer: offer('USD'), idempotencyKey: idempotencyKey() }, headers: { origin: MERCHANT } });
+      assert.deepEqual([taken.status, taken.body.status], [200, 'requires_payment_method']);
     });
 
     test('refused pingbacks change nothing and are recorded rejected: missing parameters, address, signature, someone else\'s checkout', async () => {

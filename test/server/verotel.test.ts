@@ -6,7 +6,8 @@ import { setupServer } from 'msw/node';
 import { urlSignature } from '../../server/providers/verotel/flexpay-signature';
 import { signFlexPayData } from '../fakes/verotel-fake';
 import { access, completion, hostedGet, notifications, subscriptionsOf, types } from './card-flows';
-import { databases, idempotencyKey, MERCHANT, startTestServer, testConfig, type TestServer } from './harness';
+import { signOffer } from '../../server/domain/offers';
+import { databases, idempotencyKey, MERCHANT, OFFER_SECRET, startTestServer, testConfig, type TestServer } from './harness';
 
 /**
  * Verotel FlexPay end to end through the backend: checkout → signed startorder URL, postbacks
@@ -361,6 +362,17 @@ for (const database of databases) {
       assert.equal((await lastCallback()).outcome, 'rejected');
       assert.deepEqual(await postback({ shopID: SHOP, saleID: '1', event: 'upgrade' }), { status: 200, body: 'OK' });
       assert.equal((await lastCallback()).outcome, 'ignored');
+    });
+
+    test('a signed offer in a currency Verotel does not take: 400 currency_unsupported and no checkout written', async () => {
+      const { token, customerId } = await server.signUp();
+      const offer = (currency: string) => signOffer(OFFER_SECRET, { product: 'vero-story', title: 'Story', price: 1231, currency, validity: 3600, expiresAt: Math.floor(server.clock.now().getTime() / 1000) + 600 });
+      const refused = await server.api('/v1/payments', { token, body: { offer: offer('JPY'), idempotencyKey: idempotencyKey() }, headers: { origin: MERCHANT } });
+      assert.deepEqual([refused.status, refused.body.error.code], [400, 'currency_unsupported']);
+      assert.equal((await db().selectFrom('checkouts').select('id').where('customer_id', '=', customerId).execute()).length, 0);
+      const taken = await server.api('/v1/payments', { token, body: { offer: offer('USD'), idempotencyKey: idempotencyKey() }, headers: { origin: MERCHANT } });
+      assert.deepEqual([taken.status, taken.body.status], [200, 'requires_payment_method']);
+      assert.equal((await toVerotel(taken.body.checkoutUrl)).searchParams.get('priceCurrency'), 'USD');
     });
 
     test('a purchase paid twice: the second sale is booked on its own and buys nothing more; its credit reverses it and keeps the access', async () => {

@@ -8,7 +8,7 @@ import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type Paymen
 import { API_TIMEOUT_MS, DeliveryConfirmation, type Delivery } from './delivery-confirmation';
 import { IpAllowlist, normalizeAddress, PAYMENTWALL_PINGBACK_IPS } from './ip-allowlist';
 import { pingbackParams, pingbackSignature, pingbackSignVersion, signatureMatches, widgetSignature, type SignedParams } from './paymentwall-signature';
-import { fromDecimalAmount, toDecimalAmount } from '../decimal-amount';
+import { fromDecimalAmount, hasTwoDecimals, toDecimalAmount } from '../decimal-amount';
 
 type PaymentwallSettings = NonNullable<ResolvedProviders['paymentwall']>;
 
@@ -71,6 +71,11 @@ export class PaymentwallProvider implements PaymentProvider {
       if (value !== null && value !== undefined) search.set(key, String(value));
     }
     return search;
+  }
+
+  /** The widget's `amount` is a decimal string with two decimals (see toDecimalAmount). */
+  accepts(currency: string): boolean {
+    return hasTwoDecimals(currency);
   }
 
   /**

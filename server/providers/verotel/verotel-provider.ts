@@ -63,8 +63,13 @@ export class VerotelProvider implements PaymentProvider {
     }
   }
 
+  accepts(currency: string): boolean {
+    return FLEXPAY_CURRENCIES.has(currency);
+  }
+
   async startCheckout({ checkout, plan, customer, successUrl, declineUrl }: CheckoutStart): Promise<string> {
-    if (!FLEXPAY_CURRENCIES.has(checkout.currency)) throw new Error(`Verotel does not take ${checkout.currency}`);
+    // Unreachable through the API, which asks accepts() before writing the checkout.
+    if (!this.accepts(checkout.currency)) throw new Error(`Verotel does not take ${checkout.currency}`);
     const common = {
       priceAmount: toDecimalAmount(Number(checkout.price)), priceCurrency: checkout.currency, referenceID: checkout.id,
       successURL: successUrl, declineURL: declineUrl, email: customer.email,
@@ -122,7 +127,7 @@ export class VerotelProvider implements PaymentProvider {
   }
 
   #checkCurrency(currency: string, what: string) {
-    if (!FLEXPAY_CURRENCIES.has(currency)) throw new ConfigError(`Invalid config: ${what}: Verotel takes ${[...FLEXPAY_CURRENCIES].join(', ')}, not ${currency}`);
+    if (!this.accepts(currency)) throw new ConfigError(`Invalid config: ${what}: Verotel takes ${[...FLEXPAY_CURRENCIES].join(', ')}, not ${currency}`);
   }
 
   async #verifiedEvents(params: ReadonlyMap<string, string>): Promise<ProviderEvent[]> {
