@@ -58,14 +58,6 @@ export class CallbackRejected extends Error {
   }
 }
 
-/** A sale's state as the provider reports it when asked (Verotel /salestatus, Paymentwall payment status). */
-export interface SaleStatus {
-  saleId: string;
-  state: 'approved' | 'pending' | 'declined' | 'refunded' | 'unknown';
-  amount?: number;
-  currency?: string;
-}
-
 /** What cancelling a subscription at the provider led to. */
 export type ProviderCancellation =
   | { kind: 'canceled' }
@@ -91,8 +83,6 @@ export interface PaymentProvider {
   handleCallback(callback: ProviderCallback): Promise<CallbackVerdict>;
   /** Verifies the reader's return to our success page, when the provider signs it; null when it carries no provider data. */
   handleReturn?(callback: ProviderCallback): Promise<CallbackVerdict | null>;
-  /** Asks the provider for the state of a sale. */
-  saleStatus(saleId: string): Promise<SaleStatus>;
   cancelSubscription(subscription: SubscriptionRow): Promise<ProviderCancellation>;
   /** Work after a callback's events were applied (Paymentwall Delivery Confirmation); the route does not wait for it, so it must not throw. */
   afterApplied?(verdict: CallbackVerdict): void;

@@ -39,7 +39,7 @@ export class PaymentProviders {
 
 export function createPaymentProviders(deps: ProviderDeps): PaymentProviders {
   const adapters: PaymentProvider[] = [];
-  if (deps.config.sandbox) adapters.push(new SandboxProvider(deps.config, deps.database));
+  if (deps.config.sandbox) adapters.push(new SandboxProvider(deps.config));
   if (deps.config.providers.verotel) adapters.push(new VerotelProvider(deps));
   if (deps.config.providers.paymentwall) adapters.push(new PaymentwallProvider(deps.config.providers.paymentwall, deps.clock, deps.logger, deps.database));
   return new PaymentProviders(adapters);

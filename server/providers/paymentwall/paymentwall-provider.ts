@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
-import * as z from 'zod/mini';
 import type { Clock } from '../../clock';
 import type { ResolvedProviders } from '../../config';
 import type { SubscriptionRow } from '../../domain/subscription-lifecycle';
 import type { DatabaseHandle } from '../../store/connect';
-import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCallback, type ProviderCancellation, type ProviderEvent, type ProviderReply, type SaleStatus } from '../payment-provider';
+import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCallback, type ProviderCancellation, type ProviderEvent, type ProviderReply } from '../payment-provider';
 import { API_TIMEOUT_MS, DeliveryConfirmation, type Delivery } from './delivery-confirmation';
 import { IpAllowlist, normalizeAddress, PAYMENTWALL_PINGBACK_IPS } from './ip-allowlist';
 import { pingbackParams, pingbackSignature, pingbackSignVersion, signatureMatches, widgetSignature, type SignedParams } from './paymentwall-signature';
-import { fromDecimalAmount, hasTwoDecimals, toDecimalAmount } from '../decimal-amount';
+import { hasTwoDecimals, toDecimalAmount } from '../decimal-amount';
 
 type PaymentwallSettings = NonNullable<ResolvedProviders['paymentwall']>;
 
@@ -24,19 +23,10 @@ const REASONS: Record<string, string> = {
 };
 const REFUND_REASONS = new Set(['9', '10']);
 
-const PaymentStatusResponse = z.object({
-  object: z.optional(z.string()),
-  id: z.optional(z.union([z.string(), z.number()])),
-  amount: z.optional(z.union([z.string(), z.number()])),
-  currency: z.optional(z.string()),
-  refunded: z.optional(z.union([z.boolean(), z.number(), z.string()])),
-  risk: z.optional(z.string()),
-});
-
 /**
  * Paymentwall digital goods: subscriptions (and one-off purchases) through its widget, pingbacks
  * verified by address and signature, Delivery Confirmation after each delivered payment, and
- * the ticket and payment-status APIs.
+ * the ticket API.
  */
 export class PaymentwallProvider implements PaymentProvider {
   readonly name = 'paymentwall' as const;
@@ -183,21 +173,6 @@ export class PaymentwallProvider implements PaymentProvider {
   afterApplied(verdict: CallbackVerdict): void {
     const delivery = this.#deliveries.get(verdict);
     if (delivery && this.#delivery) void this.#delivery.confirm(delivery);
-  }
-
-  async saleStatus(saleId: string): Promise<SaleStatus> {
-    const search = this.#signed({ key: this.settings.projectKey, ref: saleId });
-    const response = await fetch(`${this.#apiBase}/api/rest/payment?${search}`, { signal: AbortSignal.timeout(API_TIMEOUT_MS) });
-    if (!response.ok) throw new Error(`Paymentwall payment status answered HTTP ${response.status}`);
-    const parsed = z.safeParse(PaymentStatusResponse, await response.json());
-    if (!parsed.success || parsed.data.object !== 'payment') return { saleId, state: 'unknown' };
-    const { amount, currency, refunded, risk } = parsed.data;
-    const state = refunded === true || refunded === 1 || refunded === '1' || refunded === 'true' ? 'refunded'
-      : risk === 'declined' ? 'declined'
-      : risk === 'pending' || risk === 'review' ? 'pending'
-      : 'approved';
-    const minor = amount === undefined ? null : fromDecimalAmount(String(amount));
-    return { saleId, state, ...(minor !== null && currency ? { amount: minor, currency } : {}) };
   }
 
   /** A recurring billing cancellation ticket for the subscription's first payment. */

@@ -3,14 +3,14 @@ import { ConfigError } from '../../config';
 import type { SubscriptionRow } from '../../domain/subscription-lifecycle';
 import {
   CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCallback, type ProviderCancellation,
-  type ProviderEvent, type ProviderReply, type SaleStatus,
+  type ProviderEvent, type ProviderReply,
 } from '../payment-provider';
 import type { ProviderDeps } from '../payment-providers';
 import { brandBaseUrl } from './brands';
 import { FLEXPAY_CURRENCIES } from './flexpay-currencies';
 import { fromDecimalAmount, toDecimalAmount } from '../decimal-amount';
 import { signedUrl, validSignature } from './flexpay-signature';
-import { parseSaleStatus } from './flexpay-status';
+import { parseSaleStatus, type SaleStatus } from './flexpay-status';
 
 const OK: ProviderReply = { status: 200, body: 'OK' };
 const INVALID_SIGNATURE: ProviderReply = { status: 500, body: 'ERROR - Invalid signature!' };
@@ -101,7 +101,7 @@ export class VerotelProvider implements PaymentProvider {
     return { events, reply: OK };
   }
 
-  async saleStatus(saleId: string): Promise<SaleStatus> {
+  async #saleStatus(saleId: string): Promise<SaleStatus> {
     const unknown: SaleStatus = { saleId, state: 'unknown' };
     try {
       const response = await fetch(this.#url('/salestatus', { saleID: saleId }), { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
@@ -139,7 +139,7 @@ export class VerotelProvider implements PaymentProvider {
     if (verifyStatus) {
       for (const event of events) {
         if (event.kind !== 'paid') continue;
-        const status = await this.saleStatus(event.saleId);
+        const status = await this.#saleStatus(event.saleId);
         const sameAmount = status.amount === undefined || (status.amount === event.amount && status.currency === event.currency);
         if (status.state !== 'approved' || !sameAmount) {
           throw new CallbackRejected(this.errorReply, `salestatus of sale ${event.saleId} is ${status.state}${sameAmount ? '' : ` for ${status.amount} ${status.currency}`}, not approved for ${event.amount} ${event.currency}`);
