@@ -150,7 +150,6 @@ export class SubscriptionService {
     if (!sub || sub.customer_id !== customerId || sub.method !== 'card' || (sub.status !== 'active' && sub.status !== 'past_due')) return;
     const cancellation = await this.providers.get(sub.provider ?? 'sandbox')?.cancelSubscription(sub).catch((error: unknown) => {
       // Not reached, refused or answered nonsense: nothing changed anywhere, so the reader can try again.
-      if (error instanceof ApiError) throw error;
       this.logger.warn({ err: error, subscription: sub.id, provider: sub.provider }, 'provider could not cancel a subscription');
       throw new ApiError(502, 'provider_unavailable', 'The payment provider could not cancel this subscription right now. Nothing was changed; try again in a moment.');
     });

@@ -117,10 +117,12 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
     }
   });
 
+  const providerOf = (found: Awaited<ReturnType<typeof cardPayments.checkout>>) => ('outcome' in found ? found.checkout : found.view.checkout).provider;
+
   /** The sandbox's hosted card form, for a checkout the sandbox takes. */
   const sandboxCheckout = async (id: string) => {
     const found = await cardPayments.checkout(id);
-    if (('outcome' in found ? found.checkout : found.view.checkout).provider !== 'sandbox') throw new CheckoutProblem('not_found', 404);
+    if (providerOf(found) !== 'sandbox') throw new CheckoutProblem('not_found', 404);
     return found;
   };
 
@@ -177,7 +179,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
     if (!provider) return c.html(errorPage(lang, p.linkInvalid), 404);
     try {
       const found = await cardPayments.checkout(checkoutId);
-      if (('outcome' in found ? found.checkout : found.view.checkout).provider !== provider.name) return c.html(errorPage(lang, p.linkInvalid), 404);
+      if (providerOf(found) !== provider.name) return c.html(errorPage(lang, p.linkInvalid), 404);
       const handleReturn = provider.handleReturn?.bind(provider);
       // Recorded and logged like a callback; a refused one grants nothing and the page waits for the callback.
       if (c.req.query('result') !== 'decline' && handleReturn) await receiveCallback(services, provider, await readCallback(c), handleReturn);
