@@ -100,16 +100,16 @@ export class ProviderEventProcessor {
       throw new ProviderEventRejected('amount_mismatch', `${provider} reported ${event.amount} ${event.currency} for checkout ${checkout.id}, which costs ${checkout.price} ${checkout.currency}`);
     }
     if (event.oneClickToken) await this.tokens.store(trx, { customerId: checkout.customer_id, provider, kind: 'one_click' }, event.oneClickToken, now);
-    const earlier = await trx.selectFrom('provider_sales').selectAll().where('checkout_id', '=', checkout.id).executeTakeFirst();
+    const earlier = await trx.selectFrom('provider_sales').select('sale_id').where('checkout_id', '=', checkout.id).execute();
     // The same sale reported under another event id: it is booked already.
-    if (earlier?.sale_id === event.saleId) return [];
+    if (earlier.some((sale) => sale.sale_id === event.saleId)) return [];
     const at = now.getTime();
     await this.ledger.post(trx, { kind: 'provider_payment', customerId: checkout.customer_id, currency: event.currency, amount: event.amount, from: 'provider_clearing', to: 'revenue', reference: `${provider} ${event.saleId}`, at: now });
     const sale: SaleRow = {
       provider, sale_id: event.saleId, checkout_id: checkout.id, customer_id: checkout.customer_id, kind: checkout.kind, product: checkout.product, subscription_id: null,
       amount: event.amount, currency: event.currency, status: 'paid', created_at: at, updated_at: at,
     };
-    if (earlier) {
+    if (earlier.length) {
       // The reader paid this checkout a second time (renewals come as their own event). Rejecting
       // would leave money taken at the provider off our books and its later refund unknown here:
       // the sale is booked as its own, so its refund or chargeback reverses exactly it, but it buys
