@@ -243,9 +243,7 @@ export class CardPaymentService {
     const product = intent.product!;
     const amount = Number(intent.amount);
     const transactionId = await this.lifecycle.chargeCard(trx, { customerId: intent.customer_id, cardTokenId: token.id, last4: token.last4, amount, currency: intent.currency, kind: 'card_payment', reference: product, now });
-    const held = await this.entitlements.current(trx, intent.customer_id, product);
-    const expiresAt = Math.max(held ?? 0, now.getTime() + Number(intent.validity ?? 0) * 1000);
-    await this.entitlements.grant(trx, intent.customer_id, product, now.getTime(), expiresAt);
+    const expiresAt = await this.entitlements.grantFor(trx, intent.customer_id, product, Number(intent.validity ?? 0), now);
     await trx.updateTable('payment_intents').set({ status: 'succeeded', transaction_id: transactionId, entitlement_expires_at: expiresAt, updated_at: now.getTime() }).where('id', '=', intent.id).execute();
     return {
       expiresAt,

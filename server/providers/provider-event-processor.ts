@@ -125,9 +125,7 @@ export class ProviderEventProcessor {
 
   async #purchased(trx: Trx, provider: CheckoutProviderName, checkout: CheckoutRow, saleId: string, now: Date): Promise<PendingNotification[]> {
     const product = checkout.product!;
-    const held = await this.entitlements.current(trx, checkout.customer_id, product);
-    const expiresAt = Math.max(held ?? 0, now.getTime() + Number(checkout.validity ?? 0) * 1000);
-    await this.entitlements.grant(trx, checkout.customer_id, product, now.getTime(), expiresAt);
+    const expiresAt = await this.entitlements.grantFor(trx, checkout.customer_id, product, Number(checkout.validity ?? 0), now);
     const until = new Date(expiresAt).toISOString();
     return [
       { customerId: checkout.customer_id, type: 'payment.card.success', resource: { status: 'success', code: 200, provider, sale: saleId, product, amount: Number(checkout.price), currency: checkout.currency, expiresAt: until } },
