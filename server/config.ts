@@ -175,7 +175,7 @@ export function resolveConfig(
   const providers = resolveProviders(file.providers, env, source);
   const defaultCardProvider = file.payments?.card ?? 'sandbox';
   const checkProvider = (name: CheckoutProviderName, field: string) => {
-    if (name === 'sandbox' ? !sandbox : !providers[name]) {
+    if (!cardProviderAvailable({ sandbox, providers }, name)) {
       throw new ConfigError(`Invalid config ${source}: field "${field}": ${name === 'sandbox' ? 'the sandbox is off ("sandbox": false)' : `provider "${name}" is not configured under "providers"`}`);
     }
     return name;

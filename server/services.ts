@@ -62,10 +62,10 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
   const outbox = new EmailOutbox(db);
   const purchases = new PurchaseService(database, config, clock, ledger, entitlements, notifications, urls);
   const lifecycle = new SubscriptionLifecycle(database.dialect, ledger, entitlements, outbox, links);
-  const cardPayments = new CardPaymentService(database, config, clock, lifecycle, entitlements, notifications, purchases, urls, links);
   const providerTokens = new ProviderTokens(config.encryptionKey && new SecretBox(config.encryptionKey));
-  const providerEvents = new ProviderEventProcessor(database, config, clock, ledger, entitlements, lifecycle, notifications, providerTokens);
   const providers = createPaymentProviders({ config, clock, logger: deps.logger, database, tokens: providerTokens });
+  const cardPayments = new CardPaymentService(database, config, clock, lifecycle, entitlements, notifications, purchases, urls, links, providers);
+  const providerEvents = new ProviderEventProcessor(database, config, clock, ledger, entitlements, lifecycle, notifications, providerTokens);
   return {
     ...deps,
     ledger,

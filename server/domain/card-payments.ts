@@ -4,6 +4,7 @@ import type { Clock } from '../clock';
 import { cardProviderAvailable, type CatalogPlan, type ServerConfig } from '../config';
 import { ApiError } from '../errors';
 import type { NotificationStore, PendingNotification } from '../notifications/notification-store';
+import type { PaymentProviders } from '../providers/payment-providers';
 import type { DatabaseHandle } from '../store/connect';
 import type { CardTokensTable, CheckoutsTable, Database } from '../store/schema';
 import type { EntitlementStore } from './entitlements';
@@ -61,6 +62,7 @@ export class CardPaymentService {
     private readonly purchases: PurchaseService,
     private readonly urls: HostedUrls,
     private readonly links: PaymentLinks,
+    private readonly providers: PaymentProviders,
   ) {}
 
   // -------------------------------------------------------------------------------------------
@@ -75,6 +77,7 @@ export class CardPaymentService {
     const provider = this.config.products.get(item.product)?.provider ?? this.config.cardProvider;
     if (!cardProviderAvailable(this.config, provider)) throw new ApiError(400, 'payment_method_unavailable', 'Card payments are not available on this backend.');
     if (item.price <= 0) throw new ApiError(400, 'payment_method_not_allowed', 'This item is free: get it with POST /v1/purchases.');
+    this.providers.requireCurrency(provider, item.currency);
     let returnUrl: string | null = null;
     if (request.returnUrl !== undefined) {
       returnUrl = this.urls.returnUrl(request.returnUrl);
@@ -240,9 +243,7 @@ export class CardPaymentService {
     const product = intent.product!;
     const amount = Number(intent.amount);
     const transactionId = await this.lifecycle.chargeCard(trx, { customerId: intent.customer_id, cardTokenId: token.id, last4: token.last4, amount, currency: intent.currency, kind: 'card_payment', reference: product, now });
-    const held = await this.entitlements.current(trx, intent.customer_id, product);
-    const expiresAt = Math.max(held ?? 0, now.getTime() + Number(intent.validity ?? 0) * 1000);
-    await this.entitlements.grant(trx, intent.customer_id, product, now.getTime(), expiresAt);
+    const expiresAt = await this.entitlements.grantFor(trx, intent.customer_id, product, Number(intent.validity ?? 0), now);
     await trx.updateTable('payment_intents').set({ status: 'succeeded', transaction_id: transactionId, entitlement_expires_at: expiresAt, updated_at: now.getTime() }).where('id', '=', intent.id).execute();
     return {
       expiresAt,

@@ -88,6 +88,14 @@ export class EntitlementStore {
     await this.#grant.rows(db, { customerId, product, grantedAt, expiresAt });
   }
 
+  /** A one-off payment's access: `validity` seconds from now, never shortening access held for longer. Returns its end. */
+  async grantFor(db: Kysely<Database>, customerId: string, product: string, validity: number, now: Date): Promise<number> {
+    const held = await this.current(db, customerId, product);
+    const expiresAt = Math.max(held ?? 0, now.getTime() + validity * 1000);
+    await this.grant(db, customerId, product, now.getTime(), expiresAt);
+    return expiresAt;
+  }
+
   /** Moves the end of an existing grant: earlier to take access back, later to extend it. */
   async setExpiry(db: Kysely<Database>, customerId: string, product: string, expiresAt: number): Promise<void> {
     this.#recent.forget(grantKey(customerId, product));

@@ -47,6 +47,7 @@ export class SubscriptionService {
     if (!customerId) throw new ApiError(401, 'sign_in_required', 'Sign in to subscribe.', { signInUrl: this.urls.page('sign-in', origin) });
     if (!plan.methods.includes(request.method)) throw new ApiError(400, 'payment_method_not_allowed', `The plan "${plan.id}" cannot be paid by ${request.method}; use ${plan.methods.join(' or ')}.`);
     if (request.method === 'card' && !cardProviderAvailable(this.config, plan.provider)) throw new ApiError(400, 'payment_method_unavailable', 'Card payments are not available on this backend.');
+    if (request.method === 'card') this.providers.requireCurrency(plan.provider, plan.currency);
     const returnUrl = this.#returnUrl(request.returnUrl);
     const requestHash = sha256(JSON.stringify(['subscription', request.plan, request.method, returnUrl]));
     const now = this.clock.now();
@@ -149,7 +150,6 @@ export class SubscriptionService {
     if (!sub || sub.customer_id !== customerId || sub.method !== 'card' || (sub.status !== 'active' && sub.status !== 'past_due')) return;
     const cancellation = await this.providers.get(sub.provider ?? 'sandbox')?.cancelSubscription(sub).catch((error: unknown) => {
       // Not reached, refused or answered nonsense: nothing changed anywhere, so the reader can try again.
-      if (error instanceof ApiError) throw error;
       this.logger.warn({ err: error, subscription: sub.id, provider: sub.provider }, 'provider could not cancel a subscription');
       throw new ApiError(502, 'provider_unavailable', 'The payment provider could not cancel this subscription right now. Nothing was changed; try again in a moment.');
     });

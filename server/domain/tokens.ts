@@ -5,8 +5,8 @@ export function newSessionToken(): string {
   return `pws_${randomBytes(32).toString('base64url')}`;
 }
 
-export function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+export function sha256(value: string, encoding: 'base64url' | 'hex' = 'base64url'): string {
+  return createHash('sha256').update(value).digest(encoding);
 }
 
 export function newId(prefix: string): string {

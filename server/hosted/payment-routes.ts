@@ -11,9 +11,8 @@ import type { HostedParams } from './params';
 import { formatDate, paymentDictionaries, type PaymentDictionary } from './payment-i18n';
 import { readCard } from './card-form';
 import type { CatalogPlan } from '../config';
-import { CallbackRejected } from '../providers/payment-provider';
-import { ProviderEventRejected } from '../providers/provider-event-processor';
 import { readCallback } from '../providers/read-callback';
+import { receiveCallback } from '../providers/receive-callback';
 import { bankPage, checkoutPage, noticePage } from './payment-templates';
 import { completePage, errorPage, type CardField, type FormError } from './templates';
 
@@ -36,7 +35,7 @@ const PROBLEMS: Record<CheckoutProblem['reason'], keyof PaymentDictionary> = {
  * the checkout was created, never from the page's query string.
  */
 export function registerPaymentPages(app: Hono<AppEnv>, services: Services, readForm: (c: Context<AppEnv>) => Promise<Form>): void {
-  const { cardPayments, config, clock, links, providers, providerEvents, database } = services;
+  const { cardPayments, config, clock, links, providers, database } = services;
 
   const langOf = (c: Context<AppEnv>): Lang => {
     const lang = c.req.query('lang');
@@ -118,10 +117,12 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
     }
   });
 
+  const providerOf = (found: Awaited<ReturnType<typeof cardPayments.checkout>>) => ('outcome' in found ? found.checkout : found.view.checkout).provider;
+
   /** The sandbox's hosted card form, for a checkout the sandbox takes. */
   const sandboxCheckout = async (id: string) => {
     const found = await cardPayments.checkout(id);
-    if (('outcome' in found ? found.checkout : found.view.checkout).provider !== 'sandbox') throw new CheckoutProblem('not_found', 404);
+    if (providerOf(found) !== 'sandbox') throw new CheckoutProblem('not_found', 404);
     return found;
   };
 
@@ -178,16 +179,10 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
     if (!provider) return c.html(errorPage(lang, p.linkInvalid), 404);
     try {
       const found = await cardPayments.checkout(checkoutId);
-      if (('outcome' in found ? found.checkout : found.view.checkout).provider !== provider.name) return c.html(errorPage(lang, p.linkInvalid), 404);
-      if (c.req.query('result') !== 'decline') {
-        const events = await provider.handleReturn?.(await readCallback(c)).catch((error) => {
-          if (error instanceof CallbackRejected) return null;
-          throw error;
-        });
-        if (events?.length) await providerEvents.apply(provider.name, events).catch((error) => {
-          if (!(error instanceof ProviderEventRejected)) throw error;
-        });
-      }
+      if (providerOf(found) !== provider.name) return c.html(errorPage(lang, p.linkInvalid), 404);
+      const handleReturn = provider.handleReturn?.bind(provider);
+      // Recorded and logged like a callback; a refused one grants nothing and the page waits for the callback.
+      if (c.req.query('result') !== 'decline' && handleReturn) await receiveCallback(services, provider, await readCallback(c), handleReturn);
       const now = await cardPayments.checkout(checkoutId);
       if ('outcome' in now) return renderOutcome(c, lang, now.checkout, now.outcome);
       if (c.req.query('result') === 'decline') {

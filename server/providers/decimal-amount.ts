@@ -1,8 +1,14 @@
 /**
  * Providers write amounts as decimal strings ("12.31"); here money is integer minor units. Both
- * directions go through strings, so no float ever holds an amount. Two decimals: every currency
- * the adapters take has two.
+ * directions go through strings, so no float ever holds an amount. Two decimals: the adapters take
+ * only currencies that have two (hasTwoDecimals).
  */
+const TWO_DECIMALS: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency').filter((currency) =>
+  new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits === 2));
+
+/** Whether `currency` is an ISO 4217 code whose minor unit is a hundredth (EUR, USD; not JPY, KWD). */
+export const hasTwoDecimals = (currency: string): boolean => TWO_DECIMALS.has(currency);
+
 export function toDecimalAmount(minor: number): string {
   if (!Number.isSafeInteger(minor) || minor < 0) throw new RangeError(`Not an amount in minor units: ${minor}`);
   const digits = String(minor).padStart(3, '0');

@@ -58,14 +58,6 @@ export class CallbackRejected extends Error {
   }
 }
 
-/** A sale's state as the provider reports it when asked (Verotel /salestatus, Paymentwall payment status). */
-export interface SaleStatus {
-  saleId: string;
-  state: 'approved' | 'pending' | 'declined' | 'refunded' | 'unknown';
-  amount?: number;
-  currency?: string;
-}
-
 /** What cancelling a subscription at the provider led to. */
 export type ProviderCancellation =
   | { kind: 'canceled' }
@@ -83,14 +75,14 @@ export interface PaymentProvider {
   readonly errorReply: ProviderReply;
   /** Callback parameters that are credentials (Verotel's one-click token): kept out of the audit record, which stores the rest as received. */
   readonly secretParams?: readonly string[];
+  /** Whether the provider takes payments in `currency`; asked before a checkout is written. */
+  accepts(currency: string): boolean;
   /** The URL of the provider's hosted page for this checkout, opened in the hosted window. */
   startCheckout(start: CheckoutStart): Promise<string>;
   /** Verifies a server-to-server callback and says what it means; throws CallbackRejected when it cannot be trusted. */
   handleCallback(callback: ProviderCallback): Promise<CallbackVerdict>;
-  /** Verifies the reader's return to our success page, when the provider signs it; null when it carries nothing to apply. */
-  handleReturn?(callback: ProviderCallback): Promise<ProviderEvent[] | null>;
-  /** Asks the provider for the state of a sale. */
-  saleStatus(saleId: string): Promise<SaleStatus>;
+  /** Verifies the reader's return to our success page, when the provider signs it; null when it carries no provider data. */
+  handleReturn?(callback: ProviderCallback): Promise<CallbackVerdict | null>;
   cancelSubscription(subscription: SubscriptionRow): Promise<ProviderCancellation>;
   /** Work after a callback's events were applied (Paymentwall Delivery Confirmation); the route does not wait for it, so it must not throw. */
   afterApplied?(verdict: CallbackVerdict): void;

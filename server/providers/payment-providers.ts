@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import type { ServerConfig } from '../config';
+import { ApiError } from '../errors';
 import type { DatabaseHandle } from '../store/connect';
 import type { PaymentProvider } from './payment-provider';
 import { PaymentwallProvider } from './paymentwall/paymentwall-provider';
@@ -29,11 +30,16 @@ export class PaymentProviders {
   get(name: CheckoutProviderName | string): PaymentProvider | undefined {
     return this.#adapters.get(name);
   }
+
+  /** Refuses a card payment in a currency its provider does not take, before any checkout is written. */
+  requireCurrency(name: CheckoutProviderName, currency: string): void {
+    if (!this.get(name)?.accepts(currency)) throw new ApiError(400, 'currency_unsupported', `The payment provider does not take payments in ${currency}.`);
+  }
 }
 
 export function createPaymentProviders(deps: ProviderDeps): PaymentProviders {
   const adapters: PaymentProvider[] = [];
-  if (deps.config.sandbox) adapters.push(new SandboxProvider(deps.config, deps.database));
+  if (deps.config.sandbox) adapters.push(new SandboxProvider(deps.config));
   if (deps.config.providers.verotel) adapters.push(new VerotelProvider(deps));
   if (deps.config.providers.paymentwall) adapters.push(new PaymentwallProvider(deps.config.providers.paymentwall, deps.clock, deps.logger, deps.database));
   return new PaymentProviders(adapters);

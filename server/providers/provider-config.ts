@@ -39,7 +39,7 @@ export const PaymentwallConfig = z.strictObject({
   trustProxy: z._default(z.boolean(), false),
   /** Replaces `https://api.paymentwall.com/api` (the widget is at `<widgetBaseUrl>/subscription`). */
   widgetBaseUrl: z.optional(BaseUrl),
-  /** Replaces `https://api.paymentwall.com` (delivery, ticket and payment status APIs). */
+  /** Replaces `https://api.paymentwall.com` (delivery and ticket APIs). */
   apiBaseUrl: z.optional(BaseUrl),
   /** Report each delivered payment to the Delivery Confirmation API. */
   deliveryConfirmation: z._default(z.boolean(), true),

@@ -93,23 +93,30 @@ export class ProviderEventProcessor {
   }
 
   async #paid(trx: Trx, provider: CheckoutProviderName, event: Extract<ProviderEvent, { kind: 'paid' }>, now: Date): Promise<PendingNotification[]> {
-    const checkout = await trx.selectFrom('checkouts').selectAll().where('id', '=', event.checkoutId).executeTakeFirst();
+    // Locked: two sales of one checkout arriving at once must not both find it unpaid.
+    const checkout = await trx.selectFrom('checkouts').selectAll().where('id', '=', event.checkoutId).$if(this.database.dialect === 'postgres', (q) => q.forUpdate()).executeTakeFirst();
     if (!checkout || checkout.provider !== provider) throw new ProviderEventRejected('unknown_checkout', `${provider} reported a payment for checkout ${event.checkoutId}, which it did not start`);
     if (event.amount !== Number(checkout.price) || event.currency !== checkout.currency) {
       throw new ProviderEventRejected('amount_mismatch', `${provider} reported ${event.amount} ${event.currency} for checkout ${checkout.id}, which costs ${checkout.price} ${checkout.currency}`);
     }
     if (event.oneClickToken) await this.tokens.store(trx, { customerId: checkout.customer_id, provider, kind: 'one_click' }, event.oneClickToken, now);
-    const earlier = await trx.selectFrom('provider_sales').selectAll().where('checkout_id', '=', checkout.id).executeTakeFirst();
-    if (earlier) {
-      // Providers that bill each period as a new payment (Paymentwall) report renewals this way.
-      return earlier.kind === 'subscription' ? this.#renewed(trx, provider, earlier, event.saleId, event.amount, event.currency, now) : [];
-    }
+    const earlier = await trx.selectFrom('provider_sales').select('sale_id').where('checkout_id', '=', checkout.id).execute();
+    // The same sale reported under another event id: it is booked already.
+    if (earlier.some((sale) => sale.sale_id === event.saleId)) return [];
     const at = now.getTime();
     await this.ledger.post(trx, { kind: 'provider_payment', customerId: checkout.customer_id, currency: event.currency, amount: event.amount, from: 'provider_clearing', to: 'revenue', reference: `${provider} ${event.saleId}`, at: now });
     const sale: SaleRow = {
       provider, sale_id: event.saleId, checkout_id: checkout.id, customer_id: checkout.customer_id, kind: checkout.kind, product: checkout.product, subscription_id: null,
       amount: event.amount, currency: event.currency, status: 'paid', created_at: at, updated_at: at,
     };
+    if (earlier.length) {
+      // The reader paid this checkout a second time (renewals come as their own event). Rejecting
+      // would leave money taken at the provider off our books and its later refund unknown here:
+      // the sale is booked as its own, so its refund or chargeback reverses exactly it, but it buys
+      // nothing more than the first sale already granted; the merchant refunds it.
+      await trx.insertInto('provider_sales').values(sale).execute();
+      return [];
+    }
     const { pending, subscriptionId } = checkout.kind === 'subscription' ? await this.#subscribed(trx, provider, checkout, event.saleId, now) : { pending: await this.#purchased(trx, provider, checkout, event.saleId, now), subscriptionId: null };
     await trx.insertInto('provider_sales').values({ ...sale, subscription_id: subscriptionId }).execute();
     await trx.updateTable('checkouts').set({ status: 'completed', completed_at: at, subscription_id: subscriptionId }).where('id', '=', checkout.id).execute();
@@ -118,9 +125,7 @@ export class ProviderEventProcessor {
 
   async #purchased(trx: Trx, provider: CheckoutProviderName, checkout: CheckoutRow, saleId: string, now: Date): Promise<PendingNotification[]> {
     const product = checkout.product!;
-    const held = await this.entitlements.current(trx, checkout.customer_id, product);
-    const expiresAt = Math.max(held ?? 0, now.getTime() + Number(checkout.validity ?? 0) * 1000);
-    await this.entitlements.grant(trx, checkout.customer_id, product, now.getTime(), expiresAt);
+    const expiresAt = await this.entitlements.grantFor(trx, checkout.customer_id, product, Number(checkout.validity ?? 0), now);
     const until = new Date(expiresAt).toISOString();
     return [
       { customerId: checkout.customer_id, type: 'payment.card.success', resource: { status: 'success', code: 200, provider, sale: saleId, product, amount: Number(checkout.price), currency: checkout.currency, expiresAt: until } },
@@ -157,6 +162,9 @@ export class ProviderEventProcessor {
       if (!sub || !(LIVE_STATUSES as readonly string[]).includes(sub.status)) return [];
       return (await this.lifecycle.end(trx, sub, 'expired', now, kind)).pending;
     }
+    // A checkout paid twice: the access stays while one of its sales is still paid.
+    const stillPaid = await trx.selectFrom('provider_sales').select('sale_id').where('checkout_id', '=', sale.checkout_id).where('status', '=', 'paid').executeTakeFirst();
+    if (stillPaid) return [];
     return this.#revokeProduct(trx, sale.customer_id, sale.product!, kind, now);
   }
 

@@ -23,10 +23,6 @@ export class ProviderTokens {
       .where('customer_id', '=', ref.customerId).where('provider', '=', ref.provider).where('kind', '=', ref.kind).executeTakeFirst();
     return row && this.box ? this.box.open(row.sealed, contextOf(ref)) : null;
   }
-
-  async remove(db: Kysely<Database>, ref: TokenRef): Promise<void> {
-    await db.deleteFrom('customer_provider_tokens').where('customer_id', '=', ref.customerId).where('provider', '=', ref.provider).where('kind', '=', ref.kind).execute();
-  }
 }
 
 export interface TokenRef {

@@ -1,6 +1,5 @@
 import type { ServerConfig } from '../config';
-import type { DatabaseHandle } from '../store/connect';
-import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCancellation, type ProviderReply, type SaleStatus } from './payment-provider';
+import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCancellation, type ProviderReply } from './payment-provider';
 
 const NO_CALLBACKS: ProviderReply = { status: 400, body: 'The sandbox sends no callbacks' };
 
@@ -8,16 +7,18 @@ const NO_CALLBACKS: ProviderReply = { status: 400, body: 'The sandbox sends no c
  * The built-in sandbox behind the same interface as the real providers. Its hosted page is the
  * backend's own card form, and it charges in-process (the card form, the 3-D Secure page and the
  * billing clock write the payment where they take it), so it never calls back: a request to its
- * callback URL is refused and recorded like any unverifiable callback. A sale is a payment intent.
+ * callback URL is refused and recorded like any unverifiable callback.
  */
 export class SandboxProvider implements PaymentProvider {
   readonly name = 'sandbox' as const;
   readonly errorReply = NO_CALLBACKS;
 
-  constructor(
-    private readonly config: ServerConfig,
-    private readonly database: DatabaseHandle,
-  ) {}
+  constructor(private readonly config: ServerConfig) {}
+
+  /** The sandbox charges any currency the catalog or an offer names. */
+  accepts(): boolean {
+    return true;
+  }
 
   async startCheckout({ checkout, lang }: CheckoutStart): Promise<string> {
     const url = new URL('/hosted/sandbox/card', this.config.publicBaseUrl);
@@ -28,13 +29,6 @@ export class SandboxProvider implements PaymentProvider {
 
   async handleCallback(): Promise<CallbackVerdict> {
     throw new CallbackRejected(NO_CALLBACKS, 'the sandbox charges in-process and sends no callbacks');
-  }
-
-  async saleStatus(saleId: string): Promise<SaleStatus> {
-    const intent = await this.database.db.selectFrom('payment_intents').select(['status', 'amount', 'currency']).where('id', '=', saleId).executeTakeFirst();
-    if (!intent) return { saleId, state: 'unknown' };
-    const state = intent.status === 'succeeded' ? 'approved' : intent.status === 'requires_action' || intent.status === 'requires_confirmation' ? 'pending' : 'declined';
-    return { saleId, state, amount: Number(intent.amount), currency: intent.currency };
   }
 
   /** Sandbox subscriptions are billed by the billing clock: canceling here is all it takes. */

@@ -4,10 +4,11 @@ import type { Dialect } from './connect';
 /** Migrations in code, keyed by name in apply order; Kysely's Migrator locks so two instances cannot race. */
 export function migrationsFor(dialect: Dialect): MigrationProvider {
   const serialId = dialect === 'postgres' ? 'bigserial' : 'integer';
+  /** The column options of a serialId primary key. */
+  const id = (c: any) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
   const money = 'bigint';
   const initial: Migration = {
     async up(db: Kysely<any>) {
-      const id = (c: any) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
       await db.schema.createTable('customers')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('email', 'text', (c) => c.notNull().unique())
@@ -96,7 +97,6 @@ export function migrationsFor(dialect: Dialect): MigrationProvider {
   };
   const subscriptions: Migration = {
     async up(db: Kysely<any>) {
-      const id = (c: any) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
       await db.schema.createTable('checkouts')
         .addColumn('id', 'text', (c) => c.primaryKey())
         .addColumn('customer_id', 'text', (c) => c.notNull().references('customers.id'))
@@ -221,7 +221,6 @@ export function migrationsFor(dialect: Dialect): MigrationProvider {
   };
   const providers: Migration = {
     async up(db: Kysely<any>) {
-      const id = (c: any) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement());
       await db.schema.alterTable('checkouts').addColumn('provider', 'text', (c) => c.notNull().defaultTo('sandbox')).execute();
       await db.schema.alterTable('subscriptions').addColumn('provider', 'text').execute();
       await db.schema.alterTable('subscriptions').addColumn('provider_subscription_id', 'text').execute();
@@ -307,5 +306,17 @@ export function migrationsFor(dialect: Dialect): MigrationProvider {
       await db.updateTable('ledger_accounts').set({ balance: 0 }).where('kind', '=', 'system').execute();
     },
   };
-  return { getMigrations: async () => ({ '0001_initial': initial, '0002_subscriptions': subscriptions, '0003_providers': providers, '0004_payouts': payouts, '0005_system_balances': systemBalances }) };
+  /** A checkout paid twice at the provider is two sales, each booked so its refund finds it (it still grants once). */
+  const salesPerCheckout: Migration = {
+    async up(db: Kysely<any>) {
+      await db.schema.dropIndex('provider_sales_checkout').execute();
+      await db.schema.createIndex('provider_sales_checkout').on('provider_sales').column('checkout_id').execute();
+    },
+  };
+  return {
+    getMigrations: async () => ({
+      '0001_initial': initial, '0002_subscriptions': subscriptions, '0003_providers': providers, '0004_payouts': payouts, '0005_system_balances': systemBalances,
+      '0006_sales_per_checkout': salesPerCheckout,
+    }),
+  };
 }

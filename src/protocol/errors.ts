@@ -32,6 +32,7 @@ export const ErrorCode = z.enum([
   'subscription_not_found',
   'payment_method_not_allowed',
   'payment_method_unavailable',
+  'currency_unsupported',
   'invalid_return_url',
   'intent_not_found',
   'intent_expired',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { setupServer } from 'msw/node';
 import * as z from 'zod/mini';
@@ -181,6 +182,8 @@ for (const database of databases) {
       assert.equal(fake.callsTo('/api/clients/payout').length, 1);
       const rows = (await payoutRows()).filter((row) => row.transaction_id === body.transactionId);
       assert.deepEqual(rows.map((row) => [row.status, Number(row.amount)]), [['succeeded', 1250]]);
+      const hex = createHash('sha256').update(JSON.stringify([body.customer, body.amount, body.currency])).digest('hex');
+      assert.equal(rows[0]!.request_hash, hex, 'stored as hex, as every payout before: a retry across an upgrade still matches');
     });
 
     const refusals: Array<[string, string, number]> = [

@@ -6,7 +6,8 @@ import { setupServer } from 'msw/node';
 import { urlSignature } from '../../server/providers/verotel/flexpay-signature';
 import { signFlexPayData } from '../fakes/verotel-fake';
 import { access, completion, hostedGet, notifications, subscriptionsOf, types } from './card-flows';
-import { databases, idempotencyKey, MERCHANT, startTestServer, testConfig, type TestServer } from './harness';
+import { signOffer } from '../../server/domain/offers';
+import { databases, idempotencyKey, MERCHANT, OFFER_SECRET, startTestServer, testConfig, type TestServer } from './harness';
 
 /**
  * Verotel FlexPay end to end through the backend: checkout → signed startorder URL, postbacks
@@ -159,12 +160,21 @@ for (const database of databases) {
       const url = await startPurchase(token, 'vero-other');
       const data = saleData(url);
       const back = new URL(url.searchParams.get('successURL')!);
+      const callbacks = async () => Number((await db().selectFrom('provider_callbacks').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
+      const recorded = await callbacks();
       const waiting = await hostedGet(server, back.pathname + back.search);
       assert.equal(completion(waiting.text), null, 'a return without Verotel data waits for the postback');
       assert.match(waiting.text, /http-equiv="refresh"/);
+      assert.equal(await callbacks(), recorded, 'a return without Verotel data is no callback to record');
       const forged = new URL(back);
       for (const [k, v] of Object.entries(signFlexPayData('wrong key', data))) forged.searchParams.set(k, v);
       assert.equal(completion((await hostedGet(server, forged.pathname + forged.search)).text), null, 'forged return data grants nothing');
+      const refused = await lastCallback();
+      assert.deepEqual([refused.outcome, refused.detail, refused.query], ['rejected', 'the signature does not match the data', forged.search.slice(1)], 'recorded like a forged postback');
+      const cheap = new URL(back);
+      for (const [k, v] of Object.entries(signFlexPayData(KEY, { ...data, priceAmount: '0.50' }))) cheap.searchParams.set(k, v);
+      assert.equal(completion((await hostedGet(server, cheap.pathname + cheap.search)).text), null, 'a signed return for another amount grants nothing');
+      assert.deepEqual([(await lastCallback()).outcome, (await lastCallback()).detail?.split(':')[0]], ['rejected', 'amount_mismatch']);
       assert.equal((await access(server, token, ['vero-other']))['vero-other'], null);
 
       for (const [k, v] of Object.entries(signFlexPayData(KEY, data))) back.searchParams.set(k, v);
@@ -352,6 +362,55 @@ for (const database of databases) {
       assert.equal((await lastCallback()).outcome, 'rejected');
       assert.deepEqual(await postback({ shopID: SHOP, saleID: '1', event: 'upgrade' }), { status: 200, body: 'OK' });
       assert.equal((await lastCallback()).outcome, 'ignored');
+    });
+
+    test('a signed offer in a currency Verotel does not take: 400 currency_unsupported and no checkout written', async () => {
+      const { token, customerId } = await server.signUp();
+      const offer = (currency: string) => signOffer(OFFER_SECRET, { product: 'vero-story', title: 'Story', price: 1231, currency, validity: 3600, expiresAt: Math.floor(server.clock.now().getTime() / 1000) + 600 });
+      const refused = await server.api('/v1/payments', { token, body: { offer: offer('JPY'), idempotencyKey: idempotencyKey() }, headers: { origin: MERCHANT } });
+      assert.deepEqual([refused.status, refused.body.error.code], [400, 'currency_unsupported']);
+      assert.equal((await db().selectFrom('checkouts').select('id').where('customer_id', '=', customerId).execute()).length, 0);
+      const taken = await server.api('/v1/payments', { token, body: { offer: offer('USD'), idempotencyKey: idempotencyKey() }, headers: { origin: MERCHANT } });
+      assert.deepEqual([taken.status, taken.body.status], [200, 'requires_payment_method']);
+      assert.equal((await toVerotel(taken.body.checkoutUrl)).searchParams.get('priceCurrency'), 'USD');
+    });
+
+    test('a purchase paid twice: the second sale is booked on its own and buys nothing more; its credit reverses it and keeps the access', async () => {
+      const { token, customerId } = await server.signUp();
+      const url = await startPurchase(token, 'vero-story');
+      const first = saleData(url);
+      assert.deepEqual(await postback(first), { status: 200, body: 'OK' });
+      const until = (await access(server, token, ['vero-story']))['vero-story'];
+      const second = saleData(url);
+      assert.deepEqual(await postback(second), { status: 200, body: 'OK' });
+      assert.equal((await lastCallback()).outcome, 'applied');
+      assert.deepEqual(await access(server, token, ['vero-story']), { 'vero-story': until }, 'the second payment extends nothing');
+      const sales = await db().selectFrom('provider_sales').select(['sale_id', 'status']).where('customer_id', '=', customerId).orderBy('sale_id').execute();
+      assert.deepEqual(sales, [{ sale_id: first.saleID, status: 'paid' }, { sale_id: second.saleID, status: 'paid' }]);
+      assert.equal(await count('ledger_transactions', customerId), 3, 'start credit and both payments');
+
+      const credit = { shopID: SHOP, saleID: second.saleID, event: 'credit', transactionID: String(nextSale++), parentID: second.transactionID, priceAmount: '12.31', priceCurrency: 'EUR', type: 'purchase' };
+      assert.deepEqual(await postback(credit), { status: 200, body: 'OK' });
+      assert.equal((await lastCallback()).outcome, 'applied');
+      assert.deepEqual(await access(server, token, ['vero-story']), { 'vero-story': until }, 'the first sale still pays for the access');
+      assert.equal((await db().selectFrom('provider_sales').select('status').where('sale_id', '=', second.saleID).executeTakeFirstOrThrow()).status, 'refunded');
+      assert.deepEqual(await audit(), []);
+    });
+
+    test('a subscription checkout paid twice: the second sale is booked without extending or starting a subscription', async () => {
+      const { token, customerId } = await server.signUp();
+      const { url } = await subscribe(token);
+      const [before] = await subscriptionsOf(server, token);
+      const again = saleData(url, { event: 'initial', subscriptionType: 'recurring', period: 'P1M' });
+      assert.deepEqual(await postback(again), { status: 200, body: 'OK' });
+      const subs = await subscriptionsOf(server, token);
+      assert.deepEqual(subs.map((s) => [s.id, s.currentPeriodEnd]), [[before.id, before.currentPeriodEnd]], 'not renewed by a second initial payment');
+      const sale = await db().selectFrom('provider_sales').select(['status', 'subscription_id']).where('sale_id', '=', again.saleID).executeTakeFirstOrThrow();
+      assert.deepEqual(sale, { status: 'paid', subscription_id: null });
+      assert.deepEqual(await postback({ shopID: SHOP, saleID: again.saleID, event: 'chargeback', transactionID: String(nextSale++), type: 'subscription' }), { status: 200, body: 'OK' });
+      assert.equal((await subscriptionsOf(server, token))[0].status, 'active', 'the chargeback of the second sale leaves the first one\'s subscription');
+      assert.equal(await count('ledger_transactions', customerId), 4, 'start credit, both payments, the chargeback');
+      assert.deepEqual(await audit(), []);
     });
   });
 }

@@ -1,9 +1,10 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Logger } from 'pino';
 import type { WalletConnection } from '../../../src/protocol';
 import type { Clock } from '../../clock';
 import type { ServerConfig } from '../../config';
+import { sha256 } from '../../domain/tokens';
 import { ApiError } from '../../errors';
 import type { DatabaseHandle } from '../../store/connect';
 import type { ProviderTokens } from '../provider-tokens';
@@ -120,7 +121,8 @@ export class MilkipayService {
    */
   async payout(request: PayoutRequest): Promise<PayoutOutcome> {
     const { db } = this.database;
-    const requestHash = createHash('sha256').update(JSON.stringify([request.customer, request.amount, request.currency])).digest('hex');
+    // Hex, as payouts stored since the first one: a retry must find its earlier hash equal.
+    const requestHash = sha256(JSON.stringify([request.customer, request.amount, request.currency]), 'hex');
     const previous = await this.#replay(request.transactionId, requestHash);
     if (previous) return previous;
     const token = await this.tokens.read(db, { customerId: request.customer, ...TOKEN });

@@ -1,14 +1,13 @@
 import type { Logger } from 'pino';
-import * as z from 'zod/mini';
 import type { Clock } from '../../clock';
 import type { ResolvedProviders } from '../../config';
 import type { SubscriptionRow } from '../../domain/subscription-lifecycle';
 import type { DatabaseHandle } from '../../store/connect';
-import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCallback, type ProviderCancellation, type ProviderEvent, type ProviderReply, type SaleStatus } from '../payment-provider';
+import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCallback, type ProviderCancellation, type ProviderEvent, type ProviderReply } from '../payment-provider';
 import { API_TIMEOUT_MS, DeliveryConfirmation, type Delivery } from './delivery-confirmation';
 import { IpAllowlist, normalizeAddress, PAYMENTWALL_PINGBACK_IPS } from './ip-allowlist';
 import { pingbackParams, pingbackSignature, pingbackSignVersion, signatureMatches, widgetSignature, type SignedParams } from './paymentwall-signature';
-import { fromDecimalAmount, toDecimalAmount } from '../decimal-amount';
+import { hasTwoDecimals, toDecimalAmount } from '../decimal-amount';
 
 type PaymentwallSettings = NonNullable<ResolvedProviders['paymentwall']>;
 
@@ -24,19 +23,10 @@ const REASONS: Record<string, string> = {
 };
 const REFUND_REASONS = new Set(['9', '10']);
 
-const PaymentStatusResponse = z.object({
-  object: z.optional(z.string()),
-  id: z.optional(z.union([z.string(), z.number()])),
-  amount: z.optional(z.union([z.string(), z.number()])),
-  currency: z.optional(z.string()),
-  refunded: z.optional(z.union([z.boolean(), z.number(), z.string()])),
-  risk: z.optional(z.string()),
-});
-
 /**
  * Paymentwall digital goods: subscriptions (and one-off purchases) through its widget, pingbacks
  * verified by address and signature, Delivery Confirmation after each delivered payment, and
- * the ticket and payment-status APIs.
+ * the ticket API.
  */
 export class PaymentwallProvider implements PaymentProvider {
   readonly name = 'paymentwall' as const;
@@ -71,6 +61,11 @@ export class PaymentwallProvider implements PaymentProvider {
       if (value !== null && value !== undefined) search.set(key, String(value));
     }
     return search;
+  }
+
+  /** The widget's `amount` is a decimal string with two decimals (see toDecimalAmount). */
+  accepts(currency: string): boolean {
+    return hasTwoDecimals(currency);
   }
 
   /**
@@ -116,7 +111,7 @@ export class PaymentwallProvider implements PaymentProvider {
     const value = (name: string) => (typeof params[name] === 'string' ? params[name] : '');
     const [uid, checkoutId, type, ref] = [value('uid'), value('goodsid'), value('type'), value('ref')];
     const checkout = await this.database.db.selectFrom('checkouts').innerJoin('customers', 'customers.id', 'checkouts.customer_id')
-      .select(['checkouts.id', 'checkouts.customer_id', 'checkouts.price', 'checkouts.currency', 'checkouts.title', 'checkouts.provider', 'customers.email'])
+      .select(['checkouts.id', 'checkouts.customer_id', 'checkouts.kind', 'checkouts.price', 'checkouts.currency', 'checkouts.title', 'checkouts.provider', 'customers.email'])
       .where('checkouts.id', '=', checkoutId).executeTakeFirst();
     // Signed, yet not ours: a goodsid of another project on the same key, or a uid that is not the checkout's customer.
     if (checkout && (checkout.provider !== this.name || checkout.customer_id !== uid)) {
@@ -125,22 +120,26 @@ export class PaymentwallProvider implements PaymentProvider {
     const eventId = `${ref}_${type}`;
     const event = await this.#event(type, eventId, ref, checkoutId, value('reason'), checkout);
     const verdict: CallbackVerdict = { events: event ? [event] : [], reply: OK };
-    if (event?.kind === 'paid' && checkout) {
+    if ((event?.kind === 'paid' || event?.kind === 'subscription.renewed') && checkout) {
       this.#deliveries.set(verdict, { paymentId: ref, checkoutId, isTest: value('is_test') === '1', email: checkout.email, description: checkout.title });
     }
     return verdict;
   }
 
-  async #event(type: string, eventId: string, ref: string, checkoutId: string, reasonCode: string, checkout: { price: number; currency: string } | undefined): Promise<ProviderEvent | null> {
+  async #event(type: string, eventId: string, ref: string, checkoutId: string, reasonCode: string, checkout: { kind: 'payment' | 'subscription'; price: number; currency: string } | undefined): Promise<ProviderEvent | null> {
     switch (type) {
       case '0':
-      case '1':
+      case '1': {
         // A GOODS pingback carries no price. The amount is the one we quoted for this checkout in
         // the signed widget URL, and goodsid is covered by the pingback signature, so no received
-        // value can change what the processor checks against the checkout. A later type 0 for the
-        // same checkout is a renewal: the processor books it as one.
+        // value can change what the processor checks against the checkout.
         // A checkout we do not know has no price: the processor rejects the event as unknown_checkout.
-        return { kind: 'paid', eventId, saleId: ref, checkoutId, amount: checkout ? Number(checkout.price) : 0, currency: checkout?.currency ?? '' };
+        const money = { amount: checkout ? Number(checkout.price) : 0, currency: checkout?.currency ?? '' };
+        // Paymentwall bills each period of a subscription as a new payment of the same checkout.
+        const first = await this.#saleOf(checkoutId, ref);
+        if (checkout?.kind === 'subscription' && first !== ref) return { kind: 'subscription.renewed', eventId, saleId: first, ...money };
+        return { kind: 'paid', eventId, saleId: ref, checkoutId, ...money };
+      }
       case '2': {
         // v1 signs neither `reason` nor `is_test`: a forged reason could only turn a signed reversal from refund into chargeback or back.
         const reason = `reason ${reasonCode || 'none'}${REASONS[reasonCode] ? ` (${REASONS[reasonCode]})` : ''}`;
@@ -158,10 +157,10 @@ export class PaymentwallProvider implements PaymentProvider {
     }
   }
 
-  /** Later pingbacks name their own ref; what they change is the sale of the checkout's first payment. */
+  /** The sale a pingback changes: the one its ref names, else the checkout's first (renewals and cancellations name their own ref). */
   async #saleOf(checkoutId: string, ref: string): Promise<string> {
-    const sale = await this.database.db.selectFrom('provider_sales').select('sale_id').where('provider', '=', this.name).where('checkout_id', '=', checkoutId).executeTakeFirst();
-    return sale?.sale_id ?? ref;
+    const sales = await this.database.db.selectFrom('provider_sales').select('sale_id').where('provider', '=', this.name).where('checkout_id', '=', checkoutId).orderBy('created_at').execute();
+    return sales.find((sale) => sale.sale_id === ref)?.sale_id ?? sales[0]?.sale_id ?? ref;
   }
 
   #clientAddress(callback: ProviderCallback): string | null {
@@ -174,21 +173,6 @@ export class PaymentwallProvider implements PaymentProvider {
   afterApplied(verdict: CallbackVerdict): void {
     const delivery = this.#deliveries.get(verdict);
     if (delivery && this.#delivery) void this.#delivery.confirm(delivery);
-  }
-
-  async saleStatus(saleId: string): Promise<SaleStatus> {
-    const search = this.#signed({ key: this.settings.projectKey, ref: saleId });
-    const response = await fetch(`${this.#apiBase}/api/rest/payment?${search}`, { signal: AbortSignal.timeout(API_TIMEOUT_MS) });
-    if (!response.ok) throw new Error(`Paymentwall payment status answered HTTP ${response.status}`);
-    const parsed = z.safeParse(PaymentStatusResponse, await response.json());
-    if (!parsed.success || parsed.data.object !== 'payment') return { saleId, state: 'unknown' };
-    const { amount, currency, refunded, risk } = parsed.data;
-    const state = refunded === true || refunded === 1 || refunded === '1' || refunded === 'true' ? 'refunded'
-      : risk === 'declined' ? 'declined'
-      : risk === 'pending' || risk === 'review' ? 'pending'
-      : 'approved';
-    const minor = amount === undefined ? null : fromDecimalAmount(String(amount));
-    return { saleId, state, ...(minor !== null && currency ? { amount: minor, currency } : {}) };
   }
 
   /** A recurring billing cancellation ticket for the subscription's first payment. */

@@ -48,7 +48,7 @@ export function signatureBase(params: SignedParams): string {
 const md5 = (input: string) => createHash('md5').update(input, 'utf8').digest('hex');
 const sha256 = (input: string) => createHash('sha256').update(input, 'utf8').digest('hex');
 
-/** The `sign` of a widget URL or an API request (ticket, payment status): v2 md5, v3 sha256 over the base string and the secret; the deprecated v1 covers only the uid. */
+/** The `sign` of a widget URL or an API request (ticket): v2 md5, v3 sha256 over the base string and the secret; the deprecated v1 covers only the uid. */
 export function widgetSignature(params: SignedParams, secret: string, version: SignVersion): string {
   if (version === 1) return md5(`${typeof params.uid === 'object' ? '' : text(params.uid ?? '')}${secret}`);
   const { sign: _sign, ...signed } = params;

@@ -1,5 +1,12 @@
-import type { SaleStatus } from '../payment-provider';
 import { fromDecimalAmount } from '../decimal-amount';
+
+/** A sale's state as Verotel's /salestatus reports it. */
+export interface SaleStatus {
+  saleId: string;
+  state: 'approved' | 'pending' | 'declined' | 'refunded' | 'unknown';
+  amount?: number;
+  currency?: string;
+}
 
 /**
  * Reads a `/salestatus` answer. Verotel documents it only as "machine-readable information about

@@ -3,14 +3,14 @@ import { ConfigError } from '../../config';
 import type { SubscriptionRow } from '../../domain/subscription-lifecycle';
 import {
   CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCallback, type ProviderCancellation,
-  type ProviderEvent, type ProviderReply, type SaleStatus,
+  type ProviderEvent, type ProviderReply,
 } from '../payment-provider';
 import type { ProviderDeps } from '../payment-providers';
 import { brandBaseUrl } from './brands';
 import { FLEXPAY_CURRENCIES } from './flexpay-currencies';
 import { fromDecimalAmount, toDecimalAmount } from '../decimal-amount';
 import { signedUrl, validSignature } from './flexpay-signature';
-import { parseSaleStatus } from './flexpay-status';
+import { parseSaleStatus, type SaleStatus } from './flexpay-status';
 
 const OK: ProviderReply = { status: 200, body: 'OK' };
 const INVALID_SIGNATURE: ProviderReply = { status: 500, body: 'ERROR - Invalid signature!' };
@@ -63,8 +63,13 @@ export class VerotelProvider implements PaymentProvider {
     }
   }
 
+  accepts(currency: string): boolean {
+    return FLEXPAY_CURRENCIES.has(currency);
+  }
+
   async startCheckout({ checkout, plan, customer, successUrl, declineUrl }: CheckoutStart): Promise<string> {
-    if (!FLEXPAY_CURRENCIES.has(checkout.currency)) throw new Error(`Verotel does not take ${checkout.currency}`);
+    // Unreachable through the API, which asks accepts() before writing the checkout.
+    if (!this.accepts(checkout.currency)) throw new Error(`Verotel does not take ${checkout.currency}`);
     const common = {
       priceAmount: toDecimalAmount(Number(checkout.price)), priceCurrency: checkout.currency, referenceID: checkout.id,
       successURL: successUrl, declineURL: declineUrl, email: customer.email,
@@ -84,7 +89,7 @@ export class VerotelProvider implements PaymentProvider {
   }
 
   /** The success redirect carries the postback's data, signed the same way: the same events, so whichever arrives second is a duplicate. */
-  async handleReturn(callback: ProviderCallback): Promise<ProviderEvent[] | null> {
+  async handleReturn(callback: ProviderCallback): Promise<CallbackVerdict | null> {
     const params = new Map(callback.params);
     const checkoutId = params.get('checkout');
     for (const key of RETURN_PAGE_KEYS) params.delete(key);
@@ -93,10 +98,10 @@ export class VerotelProvider implements PaymentProvider {
     if (events.some((event) => event.kind === 'paid' && event.checkoutId !== checkoutId)) {
       throw new CallbackRejected(this.errorReply, `the signed return names another checkout than ${checkoutId}`);
     }
-    return events;
+    return { events, reply: OK };
   }
 
-  async saleStatus(saleId: string): Promise<SaleStatus> {
+  async #saleStatus(saleId: string): Promise<SaleStatus> {
     const unknown: SaleStatus = { saleId, state: 'unknown' };
     try {
       const response = await fetch(this.#url('/salestatus', { saleID: saleId }), { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
@@ -122,7 +127,7 @@ export class VerotelProvider implements PaymentProvider {
   }
 
   #checkCurrency(currency: string, what: string) {
-    if (!FLEXPAY_CURRENCIES.has(currency)) throw new ConfigError(`Invalid config: ${what}: Verotel takes ${[...FLEXPAY_CURRENCIES].join(', ')}, not ${currency}`);
+    if (!this.accepts(currency)) throw new ConfigError(`Invalid config: ${what}: Verotel takes ${[...FLEXPAY_CURRENCIES].join(', ')}, not ${currency}`);
   }
 
   async #verifiedEvents(params: ReadonlyMap<string, string>): Promise<ProviderEvent[]> {
@@ -134,7 +139,7 @@ export class VerotelProvider implements PaymentProvider {
     if (verifyStatus) {
       for (const event of events) {
         if (event.kind !== 'paid') continue;
-        const status = await this.saleStatus(event.saleId);
+        const status = await this.#saleStatus(event.saleId);
         const sameAmount = status.amount === undefined || (status.amount === event.amount && status.currency === event.currency);
         if (status.state !== 'approved' || !sameAmount) {
           throw new CallbackRejected(this.errorReply, `salestatus of sale ${event.saleId} is ${status.state}${sameAmount ? '' : ` for ${status.amount} ${status.currency}`}, not approved for ${event.amount} ${event.currency}`);
