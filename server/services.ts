@@ -56,7 +56,7 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
   const { db } = database;
   const ledger = new Ledger(db, database.dialect);
   const notifications = new NotificationStore(db, bus);
-  const entitlements = new EntitlementStore(db, clock);
+  const entitlements = new EntitlementStore(db, clock, notifications);
   const urls = new HostedUrls(config);
   const links = new PaymentLinks(config);
   const outbox = new EmailOutbox(db);

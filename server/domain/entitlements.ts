@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { AccessGrant } from '../../src/protocol';
+import type { AccessGrant, AccessResponse } from '../../src/protocol';
 import type { Clock } from '../clock';
 import { PreparedQueriesByLength, PreparedQuery } from '../store/prepared-query';
 import type { Database } from '../store/schema';
@@ -16,6 +16,17 @@ export const GRANT_CACHE_MS = 2_000;
 
 const grantKey = (customerId: string, product: string) => `${customerId}\n${product}`;
 
+/** Where the notification ids stand: an access answer is current up to the newest one read before it. */
+export interface NotificationCursor {
+  latestId(customerId: string): Promise<number>;
+}
+
+/** A grant as an access check read it, with the customer's notification cursor read just before. */
+interface GrantRead {
+  expiresAt: number;
+  cursor: number;
+}
+
 /** (customer, product, expiresAt): who may read what until when. */
 export class EntitlementStore {
   /** The access check, by the number of products asked about: it runs on every page view. */
@@ -25,11 +36,12 @@ export class EntitlementStore {
   readonly #grant: PreparedQuery<{ customerId: string; product: string; grantedAt: number; expiresAt: number }, unknown>;
   readonly #setExpiry: PreparedQuery<{ customerId: string; product: string; expiresAt: number }, unknown>;
   /** Grant expiries by customer and product, as the last access checks read them. */
-  readonly #recent = new RecentReads<number>(GRANT_CACHE_MS, 50_000);
+  readonly #recent = new RecentReads<GrantRead>(GRANT_CACHE_MS, 50_000);
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
+    private readonly notifications: NotificationCursor,
   ) {
     this.#check = new PreparedQueriesByLength(db, (db, param, length) => db
       .selectFrom('entitlements')
@@ -50,31 +62,46 @@ export class EntitlementStore {
   }
 
   async check(customerId: string | null, products: string[]): Promise<AccessGrant[]> {
-    const now = this.clock.now().getTime();
-    const expiry = customerId ? await this.#expiries(customerId, [...new Set(products)], now) : new Map<string, number>();
-    return products.map((product) => {
-      const at = expiry.get(product);
-      return { product, granted: at !== undefined, expiresAt: at === undefined ? null : new Date(at).toISOString() };
-    });
+    return (await this.answer(customerId, products)).access;
   }
 
-  /** When access to each of `products` that the customer holds ends; grants read just now are not read again. */
-  async #expiries(customerId: string, products: string[], now: number): Promise<Map<string, number>> {
+  /** The answer to POST /v1/access: each product's access, and (signed in) the notification cursor it is current to. */
+  async answer(customerId: string | null, products: string[]): Promise<AccessResponse> {
+    const now = this.clock.now().getTime();
+    const read = customerId ? await this.#expiries(customerId, [...new Set(products)], now) : null;
+    const access = products.map((product) => {
+      const at = read?.expiry.get(product);
+      return { product, granted: at !== undefined, expiresAt: at === undefined ? null : new Date(at).toISOString() };
+    });
+    return read ? { access, notificationCursor: read.cursor } : { access };
+  }
+
+  /**
+   * When access to each of `products` that the customer holds ends; grants read just now are not
+   * read again. The cursor is the oldest one the answer relies on: each read's cursor is taken
+   * before it, so every notification up to it is reflected (one replayed again changes nothing).
+   */
+  async #expiries(customerId: string, products: string[], now: number): Promise<{ expiry: Map<string, number>; cursor: number }> {
     const expiry = new Map<string, number>();
     const unknown: string[] = [];
+    let cursor = Infinity;
     for (const product of products) {
-      const at = this.#recent.get(grantKey(customerId, product), now);
-      if (at === undefined) unknown.push(product);
-      else expiry.set(product, at);
+      const read = this.#recent.get(grantKey(customerId, product), now);
+      if (read === undefined) unknown.push(product);
+      else {
+        expiry.set(product, read.expiresAt);
+        cursor = Math.min(cursor, read.cursor);
+      }
     }
-    if (!unknown.length) return expiry;
+    if (!unknown.length) return { expiry, cursor };
     const generation = this.#recent.generation;
+    const latest = await this.notifications.latestId(customerId);
     for (const row of await this.#check.of(unknown.length).rows(this.db, { customerId, products: unknown, now })) {
       const at = Number(row.expires_at);
       expiry.set(row.product, at);
-      this.#recent.remember(grantKey(customerId, row.product), at, at, now, generation);
+      this.#recent.remember(grantKey(customerId, row.product), { expiresAt: at, cursor: latest }, at, now, generation);
     }
-    return expiry;
+    return { expiry, cursor: Math.min(cursor, latest) };
   }
 
   async current(db: Kysely<Database>, customerId: string, product: string): Promise<number | null> {

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Notification, NotificationType } from '../../src/protocol';
-import { PreparedQueriesByLength } from '../store/prepared-query';
+import { PreparedQueriesByLength, PreparedQuery } from '../store/prepared-query';
 import type { Database, NotificationsTable } from '../store/schema';
 import type { NotificationBus } from './notification-bus';
 
@@ -20,6 +20,8 @@ const ROWS_PER_INSERT = 8;
 export class NotificationStore {
   /** One insert for a change's notifications (a few), by their number up to {@link ROWS_PER_INSERT}. */
   readonly #insert: PreparedQueriesByLength<{ customerIds: string[]; types: string[]; resources: string[]; createdAt: number }, { id: number }>;
+  /** Read by every access check that reads the database. */
+  readonly #latest: PreparedQuery<{ customerId: string }, { id: number | null }>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -29,6 +31,12 @@ export class NotificationStore {
       .insertInto('notifications')
       .values(Array.from({ length }, (_, i) => ({ customer_id: param.at('customerIds', i), type: param.at('types', i), created_at: param('createdAt'), resource: param.at('resources', i) })))
       .returning('id'));
+    this.#latest = new PreparedQuery(db, (db, param) => db.selectFrom('notifications').select((eb) => eb.fn.max('id').as('id')).where('customer_id', '=', param('customerId')));
+  }
+
+  /** The id of the customer's newest notification, 0 if none: what a state read now already reflects. */
+  async latestId(customerId: string): Promise<number> {
+    return Number((await this.#latest.first(this.db, { customerId }))?.id ?? 0);
   }
 
   async append(trx: Kysely<Database>, pending: PendingNotification[], at: Date): Promise<Array<{ customerId: string; notification: Notification }>> {

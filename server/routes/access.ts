@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { AccessRequest, type AccessResponse } from '../../src/protocol';
+import { AccessRequest } from '../../src/protocol';
 import type { AppEnv } from '../http/context';
 import { readJson } from '../http/read-json';
 import type { Services } from '../services';
@@ -7,7 +7,7 @@ import type { Services } from '../services';
 export function accessRoutes({ entitlements }: Services) {
   return new Hono<AppEnv>().post('/v1/access', async (c) => {
     const { products } = await readJson(c, AccessRequest);
-    const body: AccessResponse = { access: await entitlements.check(c.get('auth')?.customer.id ?? null, products) };
+    const body = await entitlements.answer(c.get('auth')?.customer.id ?? null, products);
     c.header('Cache-Control', 'private, no-store');
     return c.json(body);
   });

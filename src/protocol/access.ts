@@ -17,5 +17,11 @@ export type AccessGrant = z.infer<typeof AccessGrant>;
 
 export const AccessResponse = z.object({
   access: z.array(AccessGrant),
+  /**
+   * For a signed-in reader: the reader's newest notification id as of this answer (0 for none).
+   * The answer already reflects every notification up to it, so a page's first socket resumes with
+   * `after=` this id instead of replaying the reader's whole history.
+   */
+  notificationCursor: z.optional(z.int().check(z.gte(0))),
 });
 export type AccessResponse = z.infer<typeof AccessResponse>;

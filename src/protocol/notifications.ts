@@ -99,7 +99,7 @@ export const SubscribeFailedResource = z.object({
 });
 
 export const Notification = z.object({
-  /** Increasing per customer; resume a socket with `after=<id>`. */
+  /** Increasing (one sequence for all customers); resume a socket with `after=<id>`. */
   id: z.int().check(z.positive()),
   type: NotificationType,
   createdAt: z.iso.datetime(),
@@ -108,8 +108,8 @@ export const Notification = z.object({
 export type Notification = z.infer<typeof Notification>;
 
 /**
- * A socket opened with `?batch=1` receives its backlog (what it missed, or the whole history on a
- * first connection) as JSON arrays of notifications, in id order; live ones still come one a message.
+ * A socket opened with `?batch=1` receives its backlog (what came after its `after=` id, or the
+ * whole history without one) as JSON arrays of notifications, in id order; live ones still come one a message.
  */
 export const NOTIFICATION_BATCH_PARAM = 'batch';
 

@@ -99,11 +99,10 @@ export class BackendClient {
   }
 
   /** Which of `products` (1–200) the reader may read, in one request. */
-  async access(products: string[], signal?: AbortSignal): Promise<AccessGrant[]> {
+  async access(products: string[], signal?: AbortSignal): Promise<AccessResponse> {
     const body = z.safeParse(AccessRequest, { products });
     if (!body.success) throw new BackendError('configuration_error', `Cannot check access to ${JSON.stringify(products)}: ${z.prettifyError(body.error)}`);
-    const { access } = await this.#request('/v1/access', { method: 'POST', body: body.data, schema: AccessResponse, signal });
-    return access;
+    return this.#request('/v1/access', { method: 'POST', body: body.data, schema: AccessResponse, signal });
   }
 
   purchase(request: PurchaseRequest, signal?: AbortSignal): Promise<PurchaseResponse> {

@@ -81,6 +81,8 @@ export class EntitlementStore {
   #token: string | null;
   #channel: BroadcastChannel | null = null;
   #stopNotifications: (() => void) | null = null;
+  /** The first answer's notification cursor, which the socket's first connection waits for (null: no answer to go by). */
+  #cursor: { known: Promise<number | null>; settle: (cursor: number | null) => void } | null = null;
   readonly #afterAnswer: (() => void) | undefined;
 
   constructor(client: BackendClient, session: SessionStore, options: EntitlementStoreOptions = {}) {
@@ -209,9 +211,13 @@ export class EntitlementStore {
       let grants: AccessGrant[] | null = null;
       let failure: BackendError | null = null;
       try {
-        grants = await this.#client.access(chunk);
+        const answer = await this.#client.access(chunk);
+        grants = answer.access;
+        // Also one read for a previous reader bounds what this one missed: ids only increase.
+        this.#cursor?.settle(answer.notificationCursor ?? null);
       } catch (error) {
         failure = toBackendError(error);
+        this.#cursor?.settle(null);
       }
       const byProduct = new Map(grants?.map((g) => [g.product, g]));
       for (const product of chunk) {
@@ -283,7 +289,14 @@ export class EntitlementStore {
       this.clear();
       return;
     }
-    // Signed in (or another reader): what was known is asked again, for this reader.
+    // Signed in (or another reader): what was known is asked again, for this reader, and the
+    // reader's socket waits for that answer's cursor instead of replaying the reader's history.
+    this.#cursor = null;
+    if (this.#stopNotifications) {
+      this.#stopNotifications();
+      this.#stopNotifications = null;
+      this.#watchNotifications();
+    }
     const known = [...new Set([...this.#states.keys(), ...this.#listeners.keys()])];
     if (previous) for (const product of known) this.#set({ product, granted: false, expiresAt: null, source: 'sign-out' });
     for (const product of known) this.check(product).catch(() => undefined);
@@ -295,15 +308,35 @@ export class EntitlementStore {
     this.#set({ ...parsed.data.grant, source: 'other-tab' });
   }
 
-  /** Holds a notification subscription while anyone listens, so the socket opens only when needed. */
+  /**
+   * Holds a notification subscription while anyone listens, so the socket opens only when needed;
+   * a first connection waits for the first answer and resumes after its cursor, so it does not
+   * replay grants the answer already holds.
+   */
   #watchNotifications() {
     if (!this.#notifications) return;
     if (this.#listeners.size && !this.#stopNotifications) {
-      this.#stopNotifications = this.#notifications.subscribe((n) => this.#fromNotification(n));
+      this.#stopNotifications = this.#notifications.subscribe((n) => this.#fromNotification(n), { after: this.#firstCursor() });
     } else if (!this.#listeners.size && this.#stopNotifications) {
       this.#stopNotifications();
       this.#stopNotifications = null;
     }
+  }
+
+  /**
+   * The first answer's cursor. A subscriber checks right after subscribing, so its request is
+   * queued (or on its way) by the next task; if none is, no answer is coming to wait for.
+   */
+  #firstCursor(): Promise<number | null> {
+    if (!this.#cursor) {
+      let settle!: (cursor: number | null) => void;
+      const known = new Promise<number | null>((resolve) => (settle = resolve));
+      const cursor = (this.#cursor = { known, settle });
+      nextTask(() => {
+        if (!this.#queue.size && !this.#inFlight.size) cursor.settle(null);
+      });
+    }
+    return this.#cursor.known;
   }
 
   #fromNotification(notification: Notification) {

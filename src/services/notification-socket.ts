@@ -19,6 +19,22 @@ const CLOSE_FORBIDDEN_ORIGIN = 4403;
 /** How many recent ids are remembered to drop a message delivered twice. */
 const SEEN_LIMIT = 1000;
 
+export interface NotificationSubscribeOptions {
+  /**
+   * The id up to which the subscriber's state already reflects every notification (an access
+   * answer's `notificationCursor`), or a promise of it (null: not known, replay everything). Older
+   * ids are not handed to this subscriber, and a first connection asks only for what came after
+   * the lowest of its subscribers' ids; until a promised id is known, a first connection waits.
+   */
+  after?: number | Promise<number | null>;
+}
+
+interface Subscriber {
+  /** Ids at or below this reach the subscriber no more; undefined: every id. */
+  after: number | undefined;
+  waiting: boolean;
+}
+
 /**
  * The backend's notification WebSocket, one per backend per page and shared by every element.
  * It is open only while someone subscribes and the reader is signed in; it reconnects with
@@ -32,12 +48,14 @@ export class NotificationSocket {
   readonly #minDelay: number;
   readonly #maxDelay: number;
   readonly #random: () => number;
-  readonly #listeners = new Set<(n: Notification) => void>();
+  readonly #listeners = new Map<(n: Notification) => void, Subscriber>();
   #socket: WebSocket | null = null;
   #retry: ReturnType<typeof setTimeout> | null = null;
   #attempt = 0;
-  /** Highest id handled for the current token; ids are increasing per customer. */
+  /** Highest id handled (or asked to start after) for the current token; ids only increase. */
   #lastId = 0;
+  /** Whether the current token's first connection was made: later ones resume after `#lastId`. */
+  #started = false;
   #seen = new Set<number>();
   /** Ids at or below this were forgotten from `#seen` and count as handled. */
   #floor = 0;
@@ -60,13 +78,16 @@ export class NotificationSocket {
     session.subscribe((token) => {
       if (token === this.#token) return;
       this.#token = token;
-      // Ids count per customer: another reader starts from the beginning.
+      // Another reader's socket starts over; the subscribers' ids stay valid bounds (ids only increase).
       this.#lastId = 0;
+      this.#started = false;
       this.#seen.clear();
       this.#floor = 0;
       this.#refused = false;
       this.#disconnect();
-      this.#update();
+      // Once every listener of the session has heard of it: a store that re-subscribes to wait for
+      // its next answer's cursor does so before the new reader's socket opens.
+      queueMicrotask(() => this.#update());
     });
     if (typeof window !== 'undefined') {
       // Back online: try now instead of waiting out the backoff.
@@ -84,12 +105,25 @@ export class NotificationSocket {
     return this.#socket?.readyState === 1;
   }
 
-  /** Receives every notification from now on; the first subscriber opens the socket, the last one leaving closes it. */
-  subscribe(listener: (n: Notification) => void): () => void {
-    this.#listeners.add(listener);
+  /**
+   * Receives every notification from now on (after `options.after`); the first subscriber opens
+   * the socket, the last one leaving closes it.
+   */
+  subscribe(listener: (n: Notification) => void, options: NotificationSubscribeOptions = {}): () => void {
+    const { after } = options;
+    const subscriber: Subscriber = { after: typeof after === 'number' ? after : undefined, waiting: after instanceof Promise };
+    this.#listeners.set(listener, subscriber);
+    if (after instanceof Promise) {
+      const known = (id: number | null) => {
+        subscriber.after = id ?? undefined;
+        subscriber.waiting = false;
+        if (this.#listeners.get(listener) === subscriber) this.#update();
+      };
+      after.then(known, () => known(null));
+    }
     this.#update();
     return () => {
-      this.#listeners.delete(listener);
+      if (this.#listeners.get(listener) === subscriber) this.#listeners.delete(listener);
       this.#update();
     };
   }
@@ -98,7 +132,12 @@ export class NotificationSocket {
   #update() {
     const wanted = this.#listeners.size > 0 && this.#token !== null && !this.#refused;
     if (!wanted) this.#disconnect();
-    else if (!this.#socket && this.#retry === null) this.#connect();
+    else if (!this.#socket && this.#retry === null && (this.#started || ![...this.#listeners.values()].some((s) => s.waiting))) this.#connect();
+  }
+
+  /** Where the current token's first connection starts: after what every subscriber already reflects. */
+  #firstAfter(): number {
+    return Math.min(...[...this.#listeners.values()].map((s) => s.after ?? 0));
   }
 
   #connect() {
@@ -107,6 +146,8 @@ export class NotificationSocket {
     const url = new URL(this.url);
     url.searchParams.set('token', token);
     url.searchParams.set(NOTIFICATION_BATCH_PARAM, '1');
+    if (!this.#started) this.#lastId = Math.max(this.#lastId, this.#firstAfter());
+    this.#started = true;
     if (this.#lastId > 0) url.searchParams.set('after', String(this.#lastId));
     let socket: WebSocket;
     try {
@@ -188,6 +229,7 @@ export class NotificationSocket {
       this.#floor = Math.max(this.#floor, oldest);
     }
     this.#lastId = Math.max(this.#lastId, notification.id);
-    notify(this.#listeners, notification);
+    const listeners = [...this.#listeners].filter(([, s]) => s.after === undefined || notification.id > s.after).map(([listener]) => listener);
+    notify(listeners, notification);
   }
 }

@@ -44,6 +44,22 @@ describeOnTwoInstances('remembered grants', (instances) => {
     assert.equal((await other.api('/v1/content/article-42', { token })).status, 402);
   });
 
+  test('an answer from remembered grants carries the cursor read with them, so a page resuming after it hears what they miss', async () => {
+    const { server, other } = instances();
+    const { token } = await server.signUp();
+    await buy(token);
+    const read = (on: TestServer, products: string[]) => on.api('/v1/access', { token, body: { products } });
+    const first = (await read(other, ['article-42'])).body.notificationCursor as number;
+    await buy(token, 'article-43');
+    const fresh = (await read(server, ['article-43'])).body.notificationCursor as number;
+    assert.ok(fresh > first, `${fresh} > ${first}`);
+    // The other instance answers article-42 from what it read before the second purchase.
+    assert.equal((await read(other, ['article-42'])).body.notificationCursor, first);
+    assert.equal((await read(other, ['article-42', 'article-43'])).body.notificationCursor, first);
+    server.clock.advance(GRANT_CACHE_MS);
+    assert.equal((await read(other, ['article-42'])).body.notificationCursor, fresh);
+  });
+
   test('a remembered grant ends when the access does', async () => {
     const { server } = instances();
     const { token } = await server.signUp();

@@ -136,6 +136,27 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
     assert.equal(client.messages.length, 4);
   });
 
+  test("an access answer's notificationCursor is the reader's newest notification: a socket resuming after it gets only what came later", async () => {
+    const anonymous = await server.api('/v1/access', { body: { products: ['article-42'] } });
+    assert.equal(anonymous.body.notificationCursor, undefined);
+
+    const { token } = await server.signUp();
+    await purchase(token, 'article-42');
+    const history = connect(server, { token });
+    const [, , granted] = await history.count(3);
+    await history.close();
+    const { body } = await server.api('/v1/access', { token, body: { products: ['article-42', 'article-43'] } });
+    assert.deepEqual(body.access.map((a: { granted: boolean }) => a.granted), [true, false]);
+    assert.equal(body.notificationCursor, granted!.id);
+
+    const client = connect(server, { token, after: body.notificationCursor, batch: true });
+    await purchase(token, 'article-43');
+    const later = await client.count(2);
+    assert.deepEqual(later.map((m) => m.type), ['wallet.balance.changed', 'access.granted']);
+    assert.ok(later.every((m) => m.id > body.notificationCursor));
+    await client.close();
+  });
+
   test('a reconnect with after=<last id> receives exactly the missed notifications, in order', async () => {
     const { token } = await server.signUp();
     const first = connect(server, { token });

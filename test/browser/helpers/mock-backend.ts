@@ -58,6 +58,8 @@ export class FakeBackend {
   /** product → expiresAt (ISO) */
   grants = new Map<string, string>();
   validityMs = 3_600_000;
+  /** The newest notification id an access answer reports to a signed-in reader. */
+  notificationCursor = 0;
   readonly #purchases = new Map<string, unknown>();
 
   constructor(...tokens: string[]) {
@@ -92,6 +94,7 @@ export class FakeBackend {
             const granted = !!until && Date.parse(until) > now;
             return { product, granted, expiresAt: granted ? until! : null };
           }),
+          ...(token && { notificationCursor: this.notificationCursor }),
         });
       }),
       http.post(`${BACKEND}/v1/purchases`, async ({ request }) => {

@@ -30,7 +30,7 @@ describe('BackendClient', () => {
     const backend = new FakeBackend('client-token');
     backend.grants.set('article-42', new Date(Date.now() + 60_000).toISOString());
     session.set('client-token');
-    const access = await client.access(['article-42', 'article-43']);
+    const { access } = await client.access(['article-42', 'article-43']);
     expect(access.map((a) => [a.product, a.granted])).to.deep.equal([['article-42', true], ['article-43', false]]);
     expect(backend.requests[0]!.authorization).to.equal('Bearer client-token');
   });

@@ -205,6 +205,45 @@ describe('EntitlementStore', () => {
     await until(() => !notifications.connected, 2000, 'the socket to close with the last subscriber');
   });
 
+  it("opens the socket once the first access answer is in, resuming after its notificationCursor instead of replaying the reader's history", async () => {
+    backend.notificationCursor = 41;
+    const connections: { url: URL; accessAnswered: number }[] = [];
+    worker.use(notificationsLink.addEventListener('connection', ({ client: socket }) => {
+      connections.push({ url: new URL(socket.url), accessAnswered: backend.sent('/v1/access').length });
+      socket.send(JSON.stringify({ id: 42, type: 'access.revoked', createdAt: new Date().toISOString(), resource: { product: 'article-42' } }));
+    }));
+    backend.grants.set('article-42', inMinutes(10));
+    const notifications = new NotificationSocket(BACKEND, session, { minDelay: 10, maxDelay: 20 });
+    const entitlements = store({ notifications });
+    const seen: AccessState[] = [];
+    const stop = entitlements.subscribe('article-42', (s) => seen.push(s));
+    expect((await entitlements.check('article-42')).granted).to.equal(true);
+    await until(() => seen.length === 2, 2000, 'the revocation after the cursor');
+    expect(connections).to.have.length(1);
+    expect(connections[0]!.accessAnswered).to.equal(1);
+    expect(connections[0]!.url.searchParams.get('after')).to.equal('41');
+    expect(seen.map((s) => [s.granted, s.source])).to.deep.equal([[true, 'check'], [false, 'notification']]);
+    stop();
+  });
+
+  it("after a sign-in, the new reader's socket waits for the re-check and resumes after its cursor", async () => {
+    session.clear();
+    const connections: URL[] = [];
+    worker.use(notificationsLink.addEventListener('connection', ({ client: socket }) => void connections.push(new URL(socket.url))));
+    const notifications = new NotificationSocket(BACKEND, session, { minDelay: 10, maxDelay: 20 });
+    const entitlements = store({ notifications });
+    const stop = entitlements.subscribe('article-43', () => undefined);
+    expect((await entitlements.check('article-43')).granted).to.equal(false);
+    // Long signed out: no answer came to wait for.
+    await sleep(50);
+    backend.notificationCursor = 77;
+    session.set(TOKEN);
+    await until(() => connections.length === 1, 2000, 'the socket to open');
+    expect(backend.sent('/v1/access')).to.have.length(1);
+    expect(connections[0]!.searchParams.get('after')).to.equal('77');
+    stop();
+  });
+
   it('a replayed access.granted for the grant the page already holds changes nothing; a longer one is applied', async () => {
     const held = inMinutes(10);
     const longer = inMinutes(20);

@@ -141,6 +141,41 @@ describe('NotificationSocket', () => {
     expect(notifications.connected).to.equal(false);
   });
 
+  it('waits for a promised id before a first connection, starts after the lowest id, and hands each subscriber only ids after its own', async () => {
+    session.set(TOKEN);
+    const connections = serve((client, index) => {
+      if (index === 0) {
+        for (const id of [4, 5, 6]) client.send(note(id));
+        setTimeout(() => client.close(1011, 'going away'), 20);
+      }
+    });
+    const notifications = socket();
+    let answer!: (id: number) => void;
+    const promised: Notification[] = [];
+    const bounded: Notification[] = [];
+    stops.push(notifications.subscribe((n) => promised.push(n), { after: new Promise<number>((resolve) => (answer = resolve)) }));
+    stops.push(notifications.subscribe((n) => bounded.push(n), { after: 5 }));
+    await sleep(50);
+    expect(connections).to.have.length(0);
+
+    answer(3);
+    await until(() => connections.length === 2, 2000, 'the reconnect');
+    expect(connections[0]!.url.searchParams.get('after')).to.equal('3');
+    expect(promised.map((n) => n.id)).to.deep.equal([4, 5, 6]);
+    expect(bounded.map((n) => n.id)).to.deep.equal([6]);
+    expect(connections[1]!.url.searchParams.get('after')).to.equal('6');
+  });
+
+  it('replays the whole history to a subscriber whose promised id did not come (null or a failure)', async () => {
+    session.set(TOKEN);
+    const connections = serve();
+    const notifications = socket();
+    stops.push(notifications.subscribe(() => undefined, { after: Promise.resolve(12) }));
+    stops.push(notifications.subscribe(() => undefined, { after: Promise.reject(new Error('no answer')) }));
+    await until(() => connections.length === 1, 2000, 'the connection');
+    expect(connections[0]!.url.searchParams.has('after')).to.equal(false);
+  });
+
   it('reconnects with the new token when the reader changes, starting from the beginning', async () => {
     session.set(TOKEN);
     const connections = serve((client, index) => {
