@@ -1,9 +1,9 @@
-import type { Context, Hono } from 'hono';
+import type { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { HostedMessage } from '../../src/protocol';
 import type { AppEnv } from '../http/context';
 import type { Services } from '../services';
-import { isLang, langFromAcceptLanguage, type Lang } from './i18n';
+import { pageLang, type Lang } from './i18n';
 import { completePage, errorPage } from './templates';
 
 /** Ties the callback to the browser that started the connection (the OAuth `state` carries its twin). */
@@ -31,13 +31,9 @@ const texts = {
  */
 export function registerMilkipayPages(app: Hono<AppEnv>, { milkipay, config }: Services): void {
   if (!milkipay) return;
-  const langOf = (c: Context<AppEnv>, fromFlow?: string): Lang => {
-    const lang = fromFlow ?? c.req.query('lang');
-    return isLang(lang) ? lang : langFromAcceptLanguage(c.req.header('accept-language'));
-  };
 
   app.get('/hosted/milkipay/connect', (c) => {
-    const lang = langOf(c);
+    const lang = pageLang(c.req);
     const started = milkipay.authorize(c.req.query('link') ?? '', lang);
     if (!started) return c.html(errorPage(lang, texts[lang].linkInvalid), 400);
     // Lax: the callback is a top-level navigation back from Milkipay, so the cookie comes along.
@@ -47,7 +43,7 @@ export function registerMilkipayPages(app: Hono<AppEnv>, { milkipay, config }: S
 
   app.get('/hosted/milkipay/callback', async (c) => {
     const flow = milkipay.flowOf(c.req.query('state') ?? '', getCookie(c, NONCE_COOKIE));
-    const lang = langOf(c, flow?.lang);
+    const lang = pageLang(c.req, flow?.lang);
     if (!flow) return c.html(errorPage(lang, texts[lang].linkInvalid), 400);
     deleteCookie(c, NONCE_COOKIE, { path: COOKIE_PATH });
     const params = { lang, ...(flow.origin ? { origin: flow.origin } : {}) };
