@@ -1,4 +1,4 @@
-/** Every string the hosted pages show, in English and German. */
+/** The hosted pages' languages and their strings in English and German (the checkout pages' are in payment-i18n.ts, the Milkipay pages' in milkipay-i18n.ts). */
 import type { HonoRequest } from 'hono';
 
 export const LANGS = ['en', 'de'] as const;
