@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import { Currency, MinorUnits, PaymentMethod, PeriodUnit, PlanId, PositiveMinorUnits, ProductId } from '../src/protocol';
 import { CheckoutProviderName, EnvName, ProvidersConfig, type MilkipayConfig, type PaymentwallConfig, type VerotelConfig } from './providers/provider-config';
+import { FLEXPAY_CURRENCIES } from './providers/verotel/flexpay-currencies';
 
 const Origin = z.string().check(
   z.refine((value) => {
@@ -211,6 +212,7 @@ export function resolveConfig(
       provider: provider ? checkProvider(provider, `catalog.plans.${index}.provider`) : defaultCardProvider,
     });
   });
+  checkVerotelCatalog(products, plans);
   const publicBaseUrl = (file.publicBaseUrl ?? listenUrl).replace(/\/$/, '');
   return {
     publicBaseUrl,
@@ -283,6 +285,21 @@ function resolveProviders(file: z.output<typeof ProvidersConfig> | undefined, en
   if (file?.paymentwall) resolved.paymentwall = { ...file.paymentwall, secretKey: secret('paymentwall', 'secretKeyEnv', file.paymentwall.secretKeyEnv) };
   if (file?.milkipay) resolved.milkipay = { ...file.milkipay, clientToken: secret('milkipay', 'clientTokenEnv', file.milkipay.clientTokenEnv) };
   return resolved;
+}
+
+/** Verotel's limits, refused at start rather than at a reader's checkout: FlexPay's currencies, and card plans renewed every 7 days at the least. */
+function checkVerotelCatalog(products: ServerConfig['products'], plans: ServerConfig['plans']): void {
+  const checkCurrency = (currency: string, what: string) => {
+    if (!FLEXPAY_CURRENCIES.has(currency)) throw new ConfigError(`Invalid config: ${what}: Verotel takes ${[...FLEXPAY_CURRENCIES].join(', ')}, not ${currency}`);
+  };
+  for (const product of products.values()) {
+    if (product.provider === 'verotel') checkCurrency(product.currency, `product "${product.id}"`);
+  }
+  for (const plan of plans.values()) {
+    if (plan.provider !== 'verotel' || !plan.methods.includes('card')) continue;
+    checkCurrency(plan.currency, `plan "${plan.id}"`);
+    if (plan.periodUnit === 'day' && plan.periodLength < 7) throw new ConfigError(`Invalid config: plan "${plan.id}": Verotel bills recurring subscriptions every 7 days at the least`);
+  }
 }
 
 /** Whether card payments can be taken by `provider`: the sandbox only while it is on; a configured provider always. */

@@ -1,14 +1,15 @@
-/** Every string the hosted pages show, in English and German. */
+/** The hosted pages' languages and their strings in English and German (the checkout pages' are in payment-i18n.ts, the Milkipay pages' in milkipay-i18n.ts). */
+import type { HonoRequest } from 'hono';
 
 export const LANGS = ['en', 'de'] as const;
 export type Lang = (typeof LANGS)[number];
 
-export function isLang(value: string | undefined | null): value is Lang {
+function isLang(value: string | undefined | null): value is Lang {
   return value === 'en' || value === 'de';
 }
 
 /** The best of en/de for an Accept-Language header, by q-value; en when neither is named. */
-export function langFromAcceptLanguage(header: string | undefined | null): Lang {
+function langFromAcceptLanguage(header: string | undefined | null): Lang {
   if (!header) return 'en';
   let best: { lang: Lang; q: number } | null = null;
   for (const part of header.split(',').slice(0, 32)) {
@@ -21,6 +22,14 @@ export function langFromAcceptLanguage(header: string | undefined | null): Lang 
     if (!best || q > best.q) best = { lang: primary, q };
   }
   return best?.lang ?? 'en';
+}
+
+/**
+ * The language a hosted page is shown in: the one asked for (the `lang` parameter, or what a
+ * flow stored when it started) if it is ours, else the best for the Accept-Language header.
+ */
+export function pageLang(req: HonoRequest, asked: string | undefined = req.query('lang')): Lang {
+  return isLang(asked) ? asked : langFromAcceptLanguage(req.header('accept-language'));
 }
 
 /** Locale for Intl formatting. */

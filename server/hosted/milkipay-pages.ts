@@ -1,27 +1,15 @@
-import type { Context, Hono } from 'hono';
+import type { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { HostedMessage } from '../../src/protocol';
 import type { AppEnv } from '../http/context';
 import type { Services } from '../services';
-import { isLang, langFromAcceptLanguage, type Lang } from './i18n';
+import { pageLang } from './i18n';
+import { milkipayDictionaries } from './milkipay-i18n';
 import { completePage, errorPage } from './templates';
 
 /** Ties the callback to the browser that started the connection (the OAuth `state` carries its twin). */
 const NONCE_COOKIE = 'paywall_milkipay_nonce';
 const COOKIE_PATH = '/hosted/milkipay';
-
-const texts = {
-  en: {
-    linkInvalid: 'This connection link has expired or is not valid. Close this window and start again.',
-    connected: 'Your Milkipay wallet is connected.',
-    declined: 'The Milkipay wallet was not connected.',
-  },
-  de: {
-    linkInvalid: 'Dieser Verbindungslink ist abgelaufen oder ungültig. Bitte das Fenster schließen und neu beginnen.',
-    connected: 'Ihr Milkipay-Wallet ist verbunden.',
-    declined: 'Das Milkipay-Wallet wurde nicht verbunden.',
-  },
-} satisfies Record<Lang, Record<string, string>>;
 
 /**
  * Connecting a Milkipay wallet in the hosted window. `/hosted/milkipay/connect?link=…` (a link the
@@ -31,15 +19,12 @@ const texts = {
  */
 export function registerMilkipayPages(app: Hono<AppEnv>, { milkipay, config }: Services): void {
   if (!milkipay) return;
-  const langOf = (c: Context<AppEnv>, fromFlow?: string): Lang => {
-    const lang = fromFlow ?? c.req.query('lang');
-    return isLang(lang) ? lang : langFromAcceptLanguage(c.req.header('accept-language'));
-  };
 
   app.get('/hosted/milkipay/connect', (c) => {
-    const lang = langOf(c);
+    const lang = pageLang(c.req);
+    const t = milkipayDictionaries[lang];
     const started = milkipay.authorize(c.req.query('link') ?? '', lang);
-    if (!started) return c.html(errorPage(lang, texts[lang].linkInvalid), 400);
+    if (!started) return c.html(errorPage(lang, t.linkInvalid), 400);
     // Lax: the callback is a top-level navigation back from Milkipay, so the cookie comes along.
     setCookie(c, NONCE_COOKIE, started.nonce, { httpOnly: true, sameSite: 'Lax', path: COOKIE_PATH, maxAge: 30 * 60, secure: config.publicBaseUrl.startsWith('https:') });
     return c.redirect(started.authorizeUrl, 303);
@@ -47,15 +32,16 @@ export function registerMilkipayPages(app: Hono<AppEnv>, { milkipay, config }: S
 
   app.get('/hosted/milkipay/callback', async (c) => {
     const flow = milkipay.flowOf(c.req.query('state') ?? '', getCookie(c, NONCE_COOKIE));
-    const lang = langOf(c, flow?.lang);
-    if (!flow) return c.html(errorPage(lang, texts[lang].linkInvalid), 400);
+    const lang = pageLang(c.req, flow?.lang);
+    const t = milkipayDictionaries[lang];
+    if (!flow) return c.html(errorPage(lang, t.linkInvalid), 400);
     deleteCookie(c, NONCE_COOKIE, { path: COOKIE_PATH });
     const params = { lang, ...(flow.origin ? { origin: flow.origin } : {}) };
     const report = (message: Omit<HostedMessage, 'source'>, detail: string) => c.html(completePage(params, { source: 'paywall-kit', ...message }, detail));
     const code = c.req.query('code');
-    if (!code || code.length > 2048) return report({ type: 'wallet-connect-failed', code: 'wallet_connect_declined', message: texts[lang].declined }, texts[lang].declined);
+    if (!code || code.length > 2048) return report({ type: 'wallet-connect-failed', code: 'wallet_connect_declined', message: t.declined }, t.declined);
     const connection = await milkipay.connect(flow.customer, code);
-    if (connection.status === 'connected') return report({ type: 'wallet-connected' }, texts[lang].connected);
+    if (connection.status === 'connected') return report({ type: 'wallet-connected' }, t.connected);
     const error = connection.error!;
     return report({ type: 'wallet-connect-failed', code: error.code, message: error.message }, error.message);
   });

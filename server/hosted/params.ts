@@ -1,6 +1,7 @@
+import type { HonoRequest } from 'hono';
 import type { HostedPage } from '../domain/hosted-urls';
 import type { HostedUrls } from '../domain/hosted-urls';
-import { isLang, langFromAcceptLanguage, type Lang } from './i18n';
+import { pageLang, type Lang } from './i18n';
 
 /** The query parameters every hosted page takes, validated. */
 export interface HostedParams {
@@ -21,33 +22,32 @@ export type ParamsResult = { ok: true; params: HostedParams } | { ok: false; lan
 
 const MAX_AMOUNT = 100_000_000;
 
-export function readParams(query: (name: string) => string | undefined, acceptLanguage: string | undefined, urls: HostedUrls): ParamsResult {
-  const langParam = query('lang');
-  const lang: Lang = isLang(langParam) ? langParam : langFromAcceptLanguage(acceptLanguage);
+export function readParams(req: HonoRequest, urls: HostedUrls): ParamsResult {
+  const lang = pageLang(req);
   const params: HostedParams = { lang };
 
-  const origin = query('origin');
+  const origin = req.query('origin');
   if (origin) {
     const shown = displayOrigin(origin);
     if (!urls.isMerchantOrigin(origin)) return { ok: false, lang, problem: { kind: 'origin', origin: shown } };
     params.origin = origin;
   }
 
-  const returnParam = query('return');
+  const returnParam = req.query('return');
   if (returnParam) {
     const returnUrl = urls.returnUrl(returnParam);
     if (!returnUrl) return { ok: false, lang, problem: { kind: 'return' } };
     params.returnUrl = returnUrl;
   }
 
-  const amount = query('amount');
+  const amount = req.query('amount');
   if (amount && /^[0-9]{1,9}$/.test(amount)) {
     const value = Number(amount);
     if (value >= 1 && value <= MAX_AMOUNT) params.amount = value;
   }
-  const currency = query('currency');
+  const currency = req.query('currency');
   if (currency && /^[A-Z]{3}$/.test(currency)) params.currency = currency;
-  if (query('next') === 'top-up') params.next = 'top-up';
+  if (req.query('next') === 'top-up') params.next = 'top-up';
   return { ok: true, params };
 }
 

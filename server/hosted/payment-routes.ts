@@ -6,7 +6,7 @@ import type { IntentRow } from '../domain/subscription-lifecycle';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../http/context';
 import type { Services } from '../services';
-import { dictionaries, errorMessage, isLang, langFromAcceptLanguage, type Lang } from './i18n';
+import { dictionaries, errorMessage, pageLang, type Lang } from './i18n';
 import type { HostedParams } from './params';
 import { formatDate, paymentDictionaries, type PaymentDictionary } from './payment-i18n';
 import { readCard } from './card-form';
@@ -37,10 +37,6 @@ const PROBLEMS: Record<CheckoutProblem['reason'], keyof PaymentDictionary> = {
 export function registerPaymentPages(app: Hono<AppEnv>, services: Services, readForm: (c: Context<AppEnv>) => Promise<Form>): void {
   const { cardPayments, config, clock, links, providers, database } = services;
 
-  const langOf = (c: Context<AppEnv>): Lang => {
-    const lang = c.req.query('lang');
-    return isLang(lang) ? lang : langFromAcceptLanguage(c.req.header('accept-language'));
-  };
   const paramsOf = (lang: Lang, row: { origin: string | null; return_url: string | null }): HostedParams => ({
     lang, ...(row.origin ? { origin: row.origin } : {}), ...(row.return_url ? { returnUrl: row.return_url } : {}),
   });
@@ -106,7 +102,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
   };
 
   app.get('/hosted/checkout', async (c) => {
-    const lang = langOf(c);
+    const lang = pageLang(c.req);
     try {
       const found = await cardPayments.checkout(c.req.query('checkout') ?? '');
       if ('outcome' in found) return renderOutcome(c, lang, found.checkout, found.outcome);
@@ -127,7 +123,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
   };
 
   app.get('/hosted/sandbox/card', async (c) => {
-    const lang = langOf(c);
+    const lang = pageLang(c.req);
     try {
       const found = await sandboxCheckout(c.req.query('checkout') ?? '');
       return 'outcome' in found ? renderOutcome(c, lang, found.checkout, found.outcome) : renderForm(c, lang, found.view.checkout);
@@ -138,7 +134,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
   });
 
   app.post('/hosted/sandbox/card', async (c) => {
-    const lang = langOf(c);
+    const lang = pageLang(c.req);
     const t = dictionaries[lang];
     const id = c.req.query('checkout') ?? '';
     try {
@@ -172,7 +168,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
    * provider has confirmed the payment it waits, refreshing itself, so nothing is shown as paid early.
    */
   app.get('/hosted/providers/:provider/return', async (c) => {
-    const lang = langOf(c);
+    const lang = pageLang(c.req);
     const p = paymentDictionaries[lang];
     const provider = providers.get(c.req.param('provider'));
     const checkoutId = c.req.query('checkout') ?? '';
@@ -231,7 +227,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
   const intentOf = async (c: Context<AppEnv>) => cardPayments.intentForPage(c.req.query('intent') ?? '', c.req.query('sig') ?? '');
 
   app.get('/hosted/3ds', async (c) => {
-    const lang = langOf(c);
+    const lang = pageLang(c.req);
     let intent = await intentOf(c);
     if (!intent) return c.html(errorPage(lang, paymentDictionaries[lang].linkInvalid), 404);
     if (Number(intent.expires_at) <= clock.now().getTime() && (await cardPayments.expire(intent.id))) intent = (await intentOf(c))!;
@@ -239,7 +235,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
   });
 
   app.post('/hosted/3ds', async (c) => {
-    const lang = langOf(c);
+    const lang = pageLang(c.req);
     const intent = await intentOf(c);
     if (!intent) return c.html(errorPage(lang, paymentDictionaries[lang].linkInvalid), 404);
     const form = await readForm(c);

@@ -76,7 +76,7 @@ export function hostedRoutes(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   const problem = (c: Context<AppEnv>, status: ContentfulStatusCode, message: (lang: Lang) => string) => {
-    const result = readParams((name) => c.req.query(name), c.req.header('accept-language'), urls);
+    const result = readParams(c.req, urls);
     const lang = result.ok ? result.params.lang : result.lang;
     return c.html(errorPage(lang, message(lang)), status);
   };
@@ -97,7 +97,7 @@ export function hostedRoutes(services: Services): Hono<AppEnv> {
 
   /** Validated parameters, or the error page that says what is wrong (and posts nothing). */
   const withParams = (handler: (c: Context<AppEnv>, params: HostedParams) => Promise<Response> | Response) => async (c: Context<AppEnv>) => {
-    const result = readParams((name) => c.req.query(name), c.req.header('accept-language'), urls);
+    const result = readParams(c.req, urls);
     if (!result.ok) {
       const t = dictionaries[result.lang];
       return c.html(errorPage(result.lang, result.problem.kind === 'return' ? t.returnNotAllowed : result.problem.origin ? t.originNotAllowed(result.problem.origin) : t.originInvalid), 400);

@@ -7,6 +7,7 @@ import { urlSignature } from '../../server/providers/verotel/flexpay-signature';
 import { signFlexPayData } from '../fakes/verotel-fake';
 import { access, completion, hostedGet, notifications, subscriptionsOf, types } from './card-flows';
 import { signOffer } from '../../server/domain/offers';
+import { refused } from './config-refusal';
 import { databases, idempotencyKey, MERCHANT, OFFER_SECRET, startTestServer, testConfig, type TestServer } from './harness';
 
 /**
@@ -418,12 +419,16 @@ for (const database of databases) {
 describe('Verotel configuration', () => {
   const env = { VEROTEL_SIGNATURE_KEY: KEY };
   const products = config.catalog.products;
-  test('a merchant id of no FlexPay brand, a currency Verotel does not take or a period under 7 days stops the server with one message', async () => {
+  test('a merchant id of no FlexPay brand, a currency Verotel does not take or a period under 7 days is refused with one message when the config is resolved', () => {
     assert.throws(() => testConfig({ ...config, providers: { verotel: { merchantId: '1234000000000001', shopId: SHOP } } }, env), /providers\.verotel\.merchantId.*FlexPay brand/);
     assert.throws(() => testConfig(config), /VEROTEL_SIGNATURE_KEY is not set/);
-    const jpy = { ...config, startCredit: { amount: 500, currency: 'JPY' }, catalog: { products: [{ id: 'yen', title: 'Yen', price: 100, currency: 'JPY', validity: 60, provider: 'verotel' }], plans: [] } };
-    await assert.rejects(startTestServer({ config: jpy, env }), /product "yen": Verotel takes USD, EUR.*not JPY/);
-    const short = { ...config, catalog: { products, plans: [{ id: 'three-days', title: 'Short', price: 99, currency: 'EUR', periodLength: 3, periodUnit: 'day', products: ['article-42'], provider: 'verotel' }] } };
-    await assert.rejects(startTestServer({ config: short, env }), /plan "three-days": Verotel bills recurring subscriptions every 7 days at the least/);
+    const yen = { id: 'yen', title: 'Yen', price: 100, currency: 'JPY', validity: 60 };
+    const jpy = { ...config, startCredit: { amount: 500, currency: 'JPY' }, catalog: { products: [{ ...yen, provider: 'verotel' }], plans: [] } };
+    refused(() => testConfig(jpy, env), null, /product "yen": Verotel takes USD, EUR.*not JPY/);
+    const jpyPlan = { ...jpy, catalog: { products: [yen], plans: [{ id: 'yen-monthly', title: 'Yen monthly', price: 900, currency: 'JPY', periodUnit: 'month', products: ['yen'], provider: 'verotel' }] } };
+    refused(() => testConfig(jpyPlan, env), null, /plan "yen-monthly": Verotel takes USD, EUR.*not JPY/);
+    const threeDays = { id: 'three-days', title: 'Short', price: 99, currency: 'EUR', periodLength: 3, periodUnit: 'day', products: ['article-42'], provider: 'verotel' };
+    refused(() => testConfig({ ...config, catalog: { products, plans: [threeDays] } }, env), null, /plan "three-days": Verotel bills recurring subscriptions every 7 days at the least/);
+    assert.ok(testConfig({ ...config, catalog: { products, plans: [{ ...threeDays, methods: ['wallet'] }] } }, env).plans.has('three-days'), 'a plan paid only from the wallet is not billed by Verotel');
   });
 });

@@ -1,5 +1,4 @@
 import type { CatalogPlan } from '../../config';
-import { ConfigError } from '../../config';
 import type { SubscriptionRow } from '../../domain/subscription-lifecycle';
 import {
   CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCallback, type ProviderCancellation,
@@ -53,14 +52,6 @@ export class VerotelProvider implements PaymentProvider {
     if (!settings) throw new Error('Verotel is not configured');
     this.#settings = settings;
     this.#base = settings.baseUrl ?? brandBaseUrl(settings.merchantId);
-    for (const product of deps.config.products.values()) {
-      if (product.provider === 'verotel') this.#checkCurrency(product.currency, `product "${product.id}"`);
-    }
-    for (const plan of deps.config.plans.values()) {
-      if (plan.provider !== 'verotel' || !plan.methods.includes('card')) continue;
-      this.#checkCurrency(plan.currency, `plan "${plan.id}"`);
-      if (plan.periodUnit === 'day' && plan.periodLength < 7) throw new ConfigError(`Invalid config: plan "${plan.id}": Verotel bills recurring subscriptions every 7 days at the least`);
-    }
   }
 
   accepts(currency: string): boolean {
@@ -124,10 +115,6 @@ export class VerotelProvider implements PaymentProvider {
 
   #url(path: string, params: Record<string, string | undefined>): string {
     return signedUrl(this.#base, path, this.#settings.signatureKey, this.#settings.shopId, params);
-  }
-
-  #checkCurrency(currency: string, what: string) {
-    if (!this.accepts(currency)) throw new ConfigError(`Invalid config: ${what}: Verotel takes ${[...FLEXPAY_CURRENCIES].join(', ')}, not ${currency}`);
   }
 
   async #verifiedEvents(params: ReadonlyMap<string, string>): Promise<ProviderEvent[]> {
