@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { AccessGrant, ContentFragment } from '../../src/protocol';
 import type { ServerConfig } from '../config';
 import { ApiError } from '../errors';
 
@@ -16,6 +17,13 @@ export class ContentLibrary {
   /** Whether `product` has a fragment to load from the backend (inline-only products have none). */
   has(product: string): boolean {
     return this.config.products.get(product)?.contentPath !== undefined;
+  }
+
+  /** The fragments of the granted products (of `wanted`, if given) that have backend content. */
+  readable(grants: AccessGrant[], wanted?: Iterable<string>): Promise<ContentFragment[]> {
+    const asked = wanted && new Set(wanted);
+    const readable = grants.filter((grant) => grant.granted && (!asked || asked.has(grant.product)) && this.has(grant.product));
+    return Promise.all([...new Set(readable.map((grant) => grant.product))].map(async (product) => ({ product, html: await this.fragment(product) })));
   }
 
   async fragment(product: string): Promise<string> {

@@ -1,8 +1,9 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { ContentRequest, ProductId, type ContentResponse } from '../../src/protocol';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../http/context';
 import { parseWith, readJson } from '../http/read-json';
+import { forThisReaderOnly } from '../http/for-this-reader-only';
 import type { Services } from '../services';
 
 export function contentRoutes({ content, entitlements }: Services) {
@@ -21,16 +22,9 @@ export function contentRoutes({ content, entitlements }: Services) {
       const products = [...new Set((await readJson(c, ContentRequest)).products)];
       for (const product of products) content.assertKnown(product);
       const customerId = c.get('auth')?.customer.id ?? null;
-      const readable = (await entitlements.check(customerId, products)).filter((grant) => grant.granted && content.has(grant.product));
-      if (!readable.length) throw new ApiError(402, 'access_required', 'Buy access to read any of these.');
-      const body: ContentResponse = { content: await Promise.all(readable.map(async ({ product }) => ({ product, html: await content.fragment(product) }))) };
+      const body: ContentResponse = { content: await content.readable(await entitlements.check(customerId, products)) };
+      if (!body.content.length) throw new ApiError(402, 'access_required', 'Buy access to read any of these.');
       forThisReaderOnly(c);
       return c.json(body);
     });
-}
-
-/** Paid content is the reader's own: no shared cache may keep it or serve it to another token. */
-function forThisReaderOnly(c: Context) {
-  c.header('Cache-Control', 'private, no-store');
-  c.header('Vary', 'Authorization');
 }

@@ -1,4 +1,4 @@
-import { css, html, nothing } from 'lit';
+import { css, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import * as z from 'zod/mini';
 import { Currency, decodeOfferToken, MinorUnits, PaymentMethod, ProductId } from '../protocol';
@@ -19,6 +19,12 @@ const ButtonAttributes = z.object({
   price: z.optional(MinorUnits),
   currency: z.optional(Currency),
 });
+
+/**
+ * How long a button waits for its first access answer before it shows itself busy: most answers
+ * come sooner, and then the reader sees the button only as it is (or, with access, never).
+ */
+export const FIRST_ANSWER_PATIENCE_MS = 500;
 
 /** What is being bought (product id and display price), or why nothing is. */
 type ReadAttributes = { target: PurchaseTarget & { product: string }; problem: null } | { target: null; problem: string };
@@ -121,9 +127,38 @@ export class PaywallButtonElement extends PaywallElement {
     const unsubscribe = services.entitlements.subscribe(product, (access) => !(this.#buying && access.granted) && this.#onAccess(access.granted, access.expiresAt, access.source === 'purchase' ? 'purchase' : access.source === 'notification' ? 'notification' : access.source === 'other-tab' ? 'other-tab' : 'check'));
     const known = services.entitlements.get(product);
     if (known) this.#onAccess(known.granted, known.expiresAt, 'check');
-    else services.entitlements.check(product).catch((error) => this.#fail(error));
+    else {
+      if (!this.hasUpdated && this.state === 'checking') this.#awaitFirstAnswer();
+      services.entitlements.check(product).catch((error) => this.#fail(error));
+    }
     return unsubscribe;
   });
+
+  /** Set while the first render waits for the first answer (see FIRST_ANSWER_PATIENCE_MS). */
+  #patience: ReturnType<typeof setTimeout> | null = null;
+
+  #awaitFirstAnswer() {
+    this.#stopWaiting();
+    this.#patience = setTimeout(() => {
+      this.#patience = null;
+      this.requestUpdate();
+    }, FIRST_ANSWER_PATIENCE_MS);
+  }
+
+  #stopWaiting() {
+    if (this.#patience !== null) clearTimeout(this.#patience);
+    this.#patience = null;
+  }
+
+  /**
+   * Follows a new target or backend first (a `<paywall-config>` may provide it only now), since
+   * that may start the wait for a first answer. Its space is reserved (`:host` min-height) while
+   * it waits, so showing it later moves nothing.
+   */
+  protected override shouldUpdate(changed: PropertyValues): boolean {
+    if (this.isConnected && this.#subscriptionKey() !== this.#subscribedTo) this.#access.refresh();
+    return this.#patience === null && super.shouldUpdate(changed);
+  }
 
   #readFrom: unknown[] | null = null;
   #readResult: ReadAttributes | null = null;
@@ -162,8 +197,6 @@ export class PaywallButtonElement extends PaywallElement {
   }
 
   protected override willUpdate(): void {
-    // A new target or backend (a provider may upgrade after this element) means new access to follow.
-    if (this.isConnected && this.#subscriptionKey() !== this.#subscribedTo) this.#access.refresh();
     this.#problem = this.problem(() => this.#read().problem);
     if (this.#problem) this.state = 'error';
   }
@@ -171,6 +204,7 @@ export class PaywallButtonElement extends PaywallElement {
   #buying = false;
 
   #onAccess(granted: boolean, expiresAt: string | null, source: 'check' | 'purchase' | 'notification' | 'other-tab') {
+    this.#stopWaiting();
     if (granted) {
       const first = this.state !== 'granted';
       if (first && !this.keepVisible && this.matches(':focus-within')) this.#moveFocusToContent();
@@ -192,6 +226,7 @@ export class PaywallButtonElement extends PaywallElement {
   }
 
   #fail(error: unknown) {
+    this.#stopWaiting();
     const code = error instanceof BackendError ? error.code : 'generic';
     // The page is leaving for the hosted page in this tab; the purchase resumes on return.
     if (code === 'popup_blocked') return;
@@ -278,6 +313,11 @@ export class PaywallButtonElement extends PaywallElement {
       ${this.state === 'error' ? html`<span part="error" class="error">${this.errorMessage}</span>` : nothing}
       <span id="status" part="status" class="visually-hidden" role="status" aria-live="polite">${this.status}</span>
     `;
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#stopWaiting();
   }
 
   override connectedCallback(): void {

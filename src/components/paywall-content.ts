@@ -79,7 +79,8 @@ export class PaywallContentElement extends PaywallElement {
     const unsubscribe = services.entitlements.subscribe(product, (access) => this.#onAccess(access));
     const known = services.entitlements.get(product);
     if (known) this.#onAccess(known);
-    else services.entitlements.check(product).catch((error) => this.#fail(error));
+    // Shown from the backend: the answer that grants it brings the fragment along.
+    else services.entitlements.check(product, { content: !this.inline && !this.src }).catch((error) => this.#fail(error));
     return unsubscribe;
   });
 

@@ -1,10 +1,19 @@
 import * as z from 'zod/mini';
 import { ProductId } from './catalog';
+import { ContentFragment } from './content-fragment';
 
 export const MAX_PRODUCTS_PER_ACCESS_CHECK = 200;
 
+/** 1–200 product ids: what an access check, and a request for several paid fragments, take. */
+export const ProductList = z.array(ProductId).check(z.minLength(1), z.maxLength(MAX_PRODUCTS_PER_ACCESS_CHECK));
+
 export const AccessRequest = z.strictObject({
-  products: z.array(ProductId).check(z.minLength(1), z.maxLength(MAX_PRODUCTS_PER_ACCESS_CHECK)),
+  products: ProductList,
+  /**
+   * Products (of `products`) whose paid fragments the answer should carry if they are granted: a
+   * page that shows them on access then needs no second round trip to open them.
+   */
+  content: z.optional(z.array(ProductId).check(z.maxLength(MAX_PRODUCTS_PER_ACCESS_CHECK))),
 });
 export type AccessRequest = z.infer<typeof AccessRequest>;
 
@@ -23,5 +32,7 @@ export const AccessResponse = z.object({
    * `after=` this id instead of replaying the reader's whole history.
    */
   notificationCursor: z.optional(z.int().check(z.gte(0))),
+  /** The paid fragments asked for with `content` that the reader may read and the backend has. */
+  content: z.optional(z.array(ContentFragment)),
 });
 export type AccessResponse = z.infer<typeof AccessResponse>;

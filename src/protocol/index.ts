@@ -4,6 +4,7 @@ export * from './catalog';
 export * from './plans';
 export * from './accounts';
 export * from './access';
+export * from './content-fragment';
 export * from './content';
 export * from './purchases';
 export * from './top-ups';

@@ -99,8 +99,9 @@ export class BackendClient {
   }
 
   /** Which of `products` (1–200) the reader may read, in one request. */
-  async access(products: string[], signal?: AbortSignal): Promise<AccessResponse> {
-    const body = z.safeParse(AccessRequest, { products });
+  /** Which of `products` the reader may read; with `content`, the answer also carries those products' fragments if granted. */
+  async access(products: string[], { content, signal }: { content?: string[]; signal?: AbortSignal } = {}): Promise<AccessResponse> {
+    const body = z.safeParse(AccessRequest, content?.length ? { products, content } : { products });
     if (!body.success) throw new BackendError('configuration_error', `Cannot check access to ${JSON.stringify(products)}: ${z.prettifyError(body.error)}`);
     return this.#request('/v1/access', { method: 'POST', body: body.data, schema: AccessResponse, signal });
   }

@@ -1,4 +1,4 @@
-import { MAX_PRODUCTS_PER_CONTENT_REQUEST } from '../protocol';
+import { MAX_PRODUCTS_PER_CONTENT_REQUEST, type ContentFragment } from '../protocol';
 import type { BackendClient } from './backend-client';
 import { nextTask } from './next-task';
 import { abortError, toBackendError, type BackendError } from './backend-error';
@@ -19,6 +19,8 @@ interface Waiter {
 export class ContentLoader {
   readonly #client: BackendClient;
   #queue = new Map<string, Waiter[]>();
+  /** Fragments an access answer brought along, for the loads its grants are about to start. */
+  #offered = new Map<string, string>();
   #flushScheduled = false;
   #busy = false;
 
@@ -29,6 +31,11 @@ export class ContentLoader {
   /** The paid HTML fragment of `product`; rejects with the server's error (402 `access_required`, …) or `aborted`. */
   load(product: string, signal?: AbortSignal): Promise<string> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
+    const offered = this.#offered.get(product);
+    if (offered !== undefined) {
+      this.#offered.delete(product);
+      return Promise.resolve(offered);
+    }
     return new Promise((resolve, reject) => {
       const waiters = this.#queue.get(product) ?? [];
       waiters.push({ resolve, reject, signal });
@@ -39,10 +46,19 @@ export class ContentLoader {
   }
 
   /**
+   * Keeps the fragments an access answer carried for the loads its grants start next (each is
+   * taken once); the rest are dropped by `sendQueued()`, once the answer has been told to all.
+   */
+  offer(fragments: ContentFragment[]): void {
+    for (const { product, html } of fragments) this.#offered.set(product, html);
+  }
+
+  /**
    * Sends the loads queued so far now instead of in the next task: an access answer has just
    * unlocked them, and the request need not wait for the elements to render that answer.
    */
   sendQueued(): void {
+    this.#offered.clear();
     if (this.#queue.size && !this.#busy) this.#flush();
   }
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { AccessGrant, AccessGrantedResource, AccessRevokedResource, MAX_PRODUCTS_PER_ACCESS_CHECK, ProductId, type Notification } from '../protocol';
+import { AccessGrant, AccessGrantedResource, AccessRevokedResource, MAX_PRODUCTS_PER_ACCESS_CHECK, ProductId, type ContentFragment, type Notification } from '../protocol';
 import type { BackendClient } from './backend-client';
 import { BackendError, toBackendError } from './backend-error';
 import { notify } from './listeners';
@@ -21,6 +21,8 @@ export interface EntitlementStoreOptions {
   now?: () => number;
   /** Live access.granted / access.revoked; subscribed while this store has listeners. */
   notifications?: NotificationSocket;
+  /** Receives the paid fragments an answer carried (see `check`), before any subscriber hears of its grants. */
+  fragments?: (fragments: ContentFragment[]) => void;
   /** Called once a server answer has been told to every subscriber (to send what it unlocked at once). */
   afterAnswer?: () => void;
 }
@@ -69,6 +71,8 @@ export class EntitlementStore {
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Products asked for in the current task, flushed as one batch. */
   #queue = new Map<string, Waiter[]>();
+  /** Those of the queued products whose fragments the answer should bring along. */
+  #withContent = new Set<string>();
   #flushScheduled = false;
   /** Checks on their way to the server, joined by later checks of the same product. */
   readonly #inFlight = new Map<string, Promise<AccessState>>();
@@ -84,6 +88,7 @@ export class EntitlementStore {
   /** The first answer's notification cursor, which the socket's first connection waits for (null: no answer to go by). */
   #cursor: { known: Promise<number | null>; settle: (cursor: number | null) => void } | null = null;
   readonly #afterAnswer: (() => void) | undefined;
+  readonly #fragments: ((fragments: ContentFragment[]) => void) | undefined;
 
   constructor(client: BackendClient, session: SessionStore, options: EntitlementStoreOptions = {}) {
     this.#client = client;
@@ -91,6 +96,7 @@ export class EntitlementStore {
     this.#now = options.now ?? Date.now;
     this.#notifications = options.notifications;
     this.#afterAnswer = options.afterAnswer;
+    this.#fragments = options.fragments;
     this.#token = session.token;
     session.subscribe((token) => this.#sessionChanged(token));
     if (typeof BroadcastChannel === 'function') {
@@ -106,9 +112,10 @@ export class EntitlementStore {
   /**
    * The reader's access to `product`, from the cache while it holds, else from the server in one
    * batched request with every other product checked in this task. Signed out, nothing is granted
-   * and nothing is sent.
+   * and nothing is sent. With `content`, an answer that grants it also brings its paid fragment
+   * (handed to `options.fragments`), so showing it takes no second round trip.
    */
-  check(product: string): Promise<AccessState> {
+  check(product: string, { content = false }: { content?: boolean } = {}): Promise<AccessState> {
     if (!z.safeParse(ProductId, product).success) {
       return Promise.reject(new BackendError('configuration_error', `"${product}" is not a valid product id (1–128 letters, digits, ".", "_", ":" or "-").`));
     }
@@ -116,6 +123,8 @@ export class EntitlementStore {
     if (known) return Promise.resolve(known);
     if (!this.#session.token) return Promise.resolve(this.#set({ product, granted: false, expiresAt: null, source: 'check' }, false));
     const pending = this.#inFlight.get(product);
+    // A check not sent yet (a button's, say) can still ask for the fragment too.
+    if (content && (!pending || this.#queue.has(product))) this.#withContent.add(product);
     if (pending) return pending;
     const promise = new Promise<AccessState>((resolve, reject) => {
       const waiters = this.#queue.get(product) ?? [];
@@ -201,7 +210,9 @@ export class EntitlementStore {
   async #flush() {
     this.#flushScheduled = false;
     const batch = this.#queue;
+    const withContent = this.#withContent;
     this.#queue = new Map();
+    this.#withContent = new Set();
     const products = [...batch.keys()];
     const generation = this.#generation;
     const versions = new Map(products.map((p) => [p, this.#versions.get(p) ?? 0]));
@@ -211,8 +222,9 @@ export class EntitlementStore {
       let grants: AccessGrant[] | null = null;
       let failure: BackendError | null = null;
       try {
-        const answer = await this.#client.access(chunk);
+        const answer = await this.#client.access(chunk, { content: chunk.filter((p) => withContent.has(p)) });
         grants = answer.access;
+        if (answer.content && generation === this.#generation) this.#fragments?.(answer.content);
         // Also one read for a previous reader bounds what this one missed: ids only increase.
         this.#cursor?.settle(answer.notificationCursor ?? null);
       } catch (error) {

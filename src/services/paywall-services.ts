@@ -83,8 +83,13 @@ export class PaywallServices {
     this.notifications = new NotificationSocket(backend, this.session, options.WebSocket ? { WebSocket: options.WebSocket } : {});
     // The notification feed reaches entitlements and wallet here; each listens only while it has subscribers.
     this.content = new ContentLoader(this.client);
-    // The fragments an answer unlocks leave with it, not after 400 elements have rendered it.
-    this.entitlements = new EntitlementStore(this.client, this.session, { notifications: this.notifications, afterAnswer: () => this.content.sendQueued() });
+    // The fragments an answer unlocks come with it (asked for by the elements that show them), or
+    // leave right after it for the rest, not after 400 elements have rendered it.
+    this.entitlements = new EntitlementStore(this.client, this.session, {
+      notifications: this.notifications,
+      fragments: (fragments) => this.content.offer(fragments),
+      afterAnswer: () => this.content.sendQueued(),
+    });
     this.wallet = new WalletStore(this.client, this.session, this.notifications);
     this.subscriptions = new SubscriptionStore(this.client, this.session, this.notifications);
     this.walletConnections = new WalletConnectionStore(this.client, this.session);

@@ -360,7 +360,7 @@ export class PurchaseFlow {
         const message = await this.#hosted(attempt, 'paying', this.#client.paymentPageUrl(url));
         if (message.type === 'payment-failed') throw new BackendError(message.code ?? 'card_declined', message.message ?? 'The payment failed.');
         if (message.type === 'payment-succeeded' && !message.paymentIntent) {
-          const [grant] = (await this.#client.access([attempt.product], signal)).access;
+          const [grant] = (await this.#client.access([attempt.product], { signal })).access;
           if (!grant?.granted) throw new BackendError('invalid_response', 'The checkout reported a payment that granted nothing.');
           return this.#granted(attempt, { product: grant.product, expiresAt: grant.expiresAt! });
         }

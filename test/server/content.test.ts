@@ -45,6 +45,25 @@ for (const database of databases) {
       assert.equal((await server.api('/v1/content/article-42', { token })).body, ARTICLE_42);
     });
 
+    test('an access check asking for content carries the fragments of the granted products only, in the same answer', async () => {
+      const products = ['article-42', 'article-43', 'big-report'];
+      const { status, body, headers } = await server.api('/v1/access', { token, body: { products, content: products } });
+      assert.equal(status, 200);
+      assert.deepEqual(body.access.map((a: { granted: boolean }) => a.granted), [true, false, true]);
+      // big-report is granted but has no backend content; article-43 is not granted.
+      assert.deepEqual(body.content, [{ product: 'article-42', html: ARTICLE_42 }]);
+      assert.equal(headers.get('cache-control'), 'private, no-store');
+      assert.equal(headers.get('vary'), 'Authorization, Origin');
+
+      const onlyAsked = await server.api('/v1/access', { token, body: { products, content: ['article-43'] } });
+      assert.deepEqual(onlyAsked.body.content, []);
+      const without = await server.api('/v1/access', { token, body: { products } });
+      assert.equal(without.body.content, undefined);
+      const anonymous = await server.api('/v1/access', { body: { products, content: products } });
+      assert.deepEqual(anonymous.body.content, []);
+      assert.equal((await server.api('/v1/access', { token, body: { products, content: ['not a product id'] } })).status, 400);
+    });
+
     test('a product named twice is answered once', async () => {
       const { status, body } = await contents(['article-42', 'article-42']);
       assert.equal(status, 200);

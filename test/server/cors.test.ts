@@ -33,7 +33,7 @@ describe('CORS for merchant pages', () => {
     const ok = await ask(MERCHANT);
     assert.equal(ok.status, 200);
     assert.equal(ok.headers.get('access-control-allow-origin'), MERCHANT);
-    assert.equal(ok.headers.get('vary'), 'Origin');
+    assert.equal(ok.headers.get('vary'), 'Authorization, Origin');
     assert.equal(ok.headers.get('cache-control'), 'private, no-store');
     assert.equal((await ok.json()).access[0].granted, false);
     const refused = await ask(MERCHANT, 'Bearer pws_not-a-session');

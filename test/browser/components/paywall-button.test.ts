@@ -2,7 +2,7 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { http, HttpResponse } from 'msw';
 import '../../../src/index';
-import type { PaywallButtonElement } from '../../../src/components/paywall-button';
+import { FIRST_ANSWER_PATIENCE_MS, type PaywallButtonElement } from '../../../src/components/paywall-button';
 import { PaywallAccessEvent, PaywallErrorEvent, type PaywallWindowEvent } from '../../../src/events';
 import type { PaywallServices } from '../../../src/services/paywall-services';
 import { BACKEND, type FakeBackend, notificationsLink, sleep, until, worker } from '../helpers/mock-backend';
@@ -194,19 +194,38 @@ describe('<paywall-button>', () => {
       expect(backend.sent('/v1/purchases')).to.have.length(0);
     });
 
-    it('is checking (busy) until the answer comes, then idle without access', async () => {
+    it('waits unseen, in its reserved space, for a quick first answer, then shows itself as it is', async () => {
       services.session.set(TOKEN);
       worker.use(http.post(`${BACKEND}/v1/access`, async () => {
-        await sleep(300);
+        await sleep(150);
         return HttpResponse.json({ access: [{ product: PRODUCT, granted: false, expiresAt: null }] });
       }));
       const el = await button();
       expect(el.state).to.equal('checking');
+      expect(el.shadowRoot!.querySelector('button') === null, 'no button yet').to.equal(true);
+      expect(el.getBoundingClientRect().height).to.be.greaterThan(30);
+      await until(() => el.state === 'idle', 3000, 'idle');
+      await el.updateComplete;
+      expect(inner(el).getAttribute('aria-busy')).to.equal('false');
+      expect(inner(el).getAttribute('part')).to.equal('button button-idle');
+      expect(el.checkVisibility()).to.equal(true);
+    });
+
+    it(`shows itself busy once the first answer has taken ${FIRST_ANSWER_PATIENCE_MS} ms, then idle without access`, async () => {
+      services.session.set(TOKEN);
+      worker.use(http.post(`${BACKEND}/v1/access`, async () => {
+        await sleep(FIRST_ANSWER_PATIENCE_MS + 300);
+        return HttpResponse.json({ access: [{ product: PRODUCT, granted: false, expiresAt: null }] });
+      }));
+      const el = await button();
+      await until(() => el.shadowRoot!.querySelector('button') !== null, FIRST_ANSWER_PATIENCE_MS + 250, 'the busy button');
+      expect(el.state).to.equal('checking');
       expect(inner(el).getAttribute('aria-busy')).to.equal('true');
       expect(inner(el).getAttribute('part')).to.equal('button button-checking');
+      expect(seen(el)).to.equal('Buy for €0.49');
       await until(() => el.state === 'idle', 3000, 'idle');
+      await el.updateComplete;
       expect(inner(el).getAttribute('aria-busy')).to.equal('false');
-      expect(el.checkVisibility()).to.equal(true);
     });
 
     it('with keep-visible stays visible and says "Purchased", even with a slotted label', async () => {

@@ -35,7 +35,8 @@ describe('<paywall-content>', () => {
   const locked = (el: PaywallContentElement) => el.querySelector('[slot="locked"]')!;
 
   describe('safe mode (default)', () => {
-    it('several parts unlocked by one answer are loaded with one POST /v1/content, only for those granted', async () => {
+    /** PRODUCT and OTHER granted, THIRD not: waits for two parts unlocked with their fragments, and one locked. */
+    async function openTwoOfThree() {
       backend.grants.set(PRODUCT, hours(1));
       backend.grants.set(OTHER, hours(1));
       services.session.set(TOKEN);
@@ -44,14 +45,26 @@ describe('<paywall-content>', () => {
       </paywall-config>`);
       const [first, second, third] = [...wrapper.querySelectorAll('paywall-content')];
       await until(() => first!.state === 'unlocked' && second!.state === 'unlocked' && third!.state === 'locked', 3000, 'two unlocked, one locked');
-      expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access', 'POST /v1/content']);
-      expect(backend.sent('/v1/content')[0]!.body).to.deep.equal({ products: [PRODUCT, OTHER] });
       expect(first!.querySelector('[data-paywall-content]')!.textContent).to.equal(`Paid ${PRODUCT}`);
       expect(second!.querySelector('[data-paywall-content]')!.textContent).to.equal(`Paid ${OTHER}`);
       expect(third!.querySelector('[data-paywall-content]')).to.equal(null);
+    }
+
+    it('parts granted on load open with the access answer itself: one request in all, fragments only for those granted', async () => {
+      await openTwoOfThree();
+      expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access']);
+      expect(backend.sent('/v1/access')[0]!.body).to.deep.equal({ products: [PRODUCT, OTHER, THIRD], content: [PRODUCT, OTHER, THIRD] });
     });
 
-    it('the fragments an access answer unlocks are asked for before the elements render that answer', async () => {
+    it('from a backend that does not bring fragments along, the parts one answer unlocks are loaded with one POST /v1/content, only for those granted', async () => {
+      backend.contentInAccessAnswers = false;
+      await openTwoOfThree();
+      expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access', 'POST /v1/content']);
+      expect(backend.sent('/v1/content')[0]!.body).to.deep.equal({ products: [PRODUCT, OTHER] });
+    });
+
+    it('the fragments an access answer unlocks without bringing them are asked for before the elements render that answer', async () => {
+      backend.contentInAccessAnswers = false;
       backend.grants.set(PRODUCT, hours(1));
       backend.grants.set(OTHER, hours(1));
       services.session.set(TOKEN);
@@ -79,6 +92,7 @@ describe('<paywall-content>', () => {
     });
 
     it('a part the batched answer leaves out gets its own answer: access revoked meanwhile is an error, the other still opens', async () => {
+      backend.contentInAccessAnswers = false;
       backend.grants.set(PRODUCT, hours(1));
       backend.grants.set(OTHER, hours(1));
       services.session.set(TOKEN);
@@ -117,15 +131,15 @@ describe('<paywall-content>', () => {
       await expect(el).to.be.accessible();
     });
 
-    it('signed in with access: fetches GET /v1/content/:product only after the check, and reveals it', async () => {
+    it('signed in with access: the fragment comes only with the answer that grants it, and is revealed', async () => {
       const expiresAt = hours(1);
       backend.grants.set(PRODUCT, expiresAt);
       services.session.set(TOKEN);
       const access = listen<PaywallAccessEvent>(document, 'paywall-access');
       const el = await content();
       await until(() => el.state === 'unlocked', 3000, 'unlocked');
-      expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access', `GET /v1/content/${PRODUCT}`]);
-      expect(backend.sent(`/v1/content/${PRODUCT}`)[0]!.authorization).to.equal(`Bearer ${TOKEN}`);
+      expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access']);
+      expect(backend.sent('/v1/access')[0]!.authorization).to.equal(`Bearer ${TOKEN}`);
       const paid = el.querySelector('[data-paywall-content]')!;
       expect(paid.textContent).to.equal(`Paid ${PRODUCT}`);
       expect(visible(paid) && visible(teaser(el))).to.equal(true);
@@ -154,6 +168,7 @@ describe('<paywall-content>', () => {
     });
 
     it('says "Loading…" in its live region while the fragment loads', async () => {
+      backend.contentInAccessAnswers = false;
       backend.grants.set(PRODUCT, hours(1));
       services.session.set(TOKEN);
       worker.use(http.get(`${BACKEND}/v1/content/${PRODUCT}`, async () => {
@@ -248,10 +263,11 @@ describe('<paywall-content>', () => {
       expect(el.querySelector('[data-paywall-content]')).to.equal(null);
       parent.append(el);
       await until(() => el.state === 'unlocked' && !!el.querySelector('[data-paywall-content]'), 3000, 'the content back');
-      expect(backend.sent(`/v1/content/${PRODUCT}`)).to.have.length(2);
+      // The first time it came with the access answer; back in the page, the grant is known and the fragment is asked for.
+      expect(backend.sent(`/v1/content/${PRODUCT}`)).to.have.length(1);
       // Moved in one go (no update in between) it comes back too.
       parent.prepend(el);
-      await until(() => backend.sent(`/v1/content/${PRODUCT}`).length === 3 && el.state === 'unlocked', 3000, 'reloaded after a move');
+      await until(() => backend.sent(`/v1/content/${PRODUCT}`).length === 2 && el.state === 'unlocked', 3000, 'reloaded after a move');
       expect(el.querySelectorAll('[data-paywall-content]')).to.have.length(1);
     });
   });
@@ -260,7 +276,7 @@ describe('<paywall-content>', () => {
     const dirty = '<p>Paid text</p><img src="data:," onerror="window.pwned = 1"><script>window.pwned = 2</script><a href="javascript:window.pwned = 3">link</a>';
 
     function serveDirty() {
-      worker.use(http.get(`${BACKEND}/v1/content/${PRODUCT}`, () => HttpResponse.text(dirty)));
+      backend.fragments.set(PRODUCT, dirty);
       backend.grants.set(PRODUCT, hours(1));
       services.session.set(TOKEN);
     }
@@ -306,7 +322,7 @@ describe('<paywall-content>', () => {
     });
 
     it('inserts the fragment as is when trusted', async () => {
-      worker.use(http.get(`${BACKEND}/v1/content/${PRODUCT}`, () => HttpResponse.text('<p>Paid</p><script>window.pwned = 1</script><custom-widget data-x="1"></custom-widget>')));
+      backend.fragments.set(PRODUCT, '<p>Paid</p><script>window.pwned = 1</script><custom-widget data-x="1"></custom-widget>');
       backend.grants.set(PRODUCT, hours(1));
       services.session.set(TOKEN);
       const el = await content(html`<paywall-content product=${PRODUCT} trusted></paywall-content>`);
@@ -362,6 +378,7 @@ describe('<paywall-content>', () => {
     });
 
     it('a failed content request ends in an error state', async () => {
+      backend.contentInAccessAnswers = false;
       backend.grants.set(PRODUCT, hours(1));
       services.session.set(TOKEN);
       worker.use(http.get(`${BACKEND}/v1/content/${PRODUCT}`, () => HttpResponse.text('Bad gateway', { status: 502 })));
@@ -373,6 +390,7 @@ describe('<paywall-content>', () => {
     });
 
     it('lost network while loading: network_error, in German with locale="de"', async () => {
+      backend.contentInAccessAnswers = false;
       backend.grants.set(PRODUCT, hours(1));
       services.session.set(TOKEN);
       worker.use(http.get(`${BACKEND}/v1/content/${PRODUCT}`, () => HttpResponse.error()));
@@ -419,7 +437,7 @@ describe('<paywall-content>', () => {
     expect(contents.map((el) => el.state)).to.deep.equal(['unlocked', 'locked', 'locked']);
   });
 
-  it('batches: elements a framework adds in several sync and microtask steps share one access request, and only granted parts are fetched', async () => {
+  it('batches: elements a framework adds in several sync and microtask steps share one access request, which brings only the granted parts along', async () => {
     const products = Array.from({ length: 30 }, (_, i) => `pc-batch-${i}`);
     for (const product of products.filter((_, i) => i % 3 === 0)) backend.grants.set(product, hours(1));
     services.session.set(TOKEN);
@@ -444,9 +462,9 @@ describe('<paywall-content>', () => {
     const checks = backend.sent('/v1/access');
     expect(checks).to.have.length(1);
     expect([...checks[0]!.body.products].sort()).to.deep.equal([...products].sort());
+    expect([...checks[0]!.body.content].sort()).to.deep.equal([...products].sort());
     const granted = products.filter((_, i) => i % 3 === 0);
-    const fetched = backend.requests.filter((r) => r.path.startsWith('/v1/content')).flatMap((r) => (r.path === '/v1/content' ? r.body.products : [r.path.slice('/v1/content/'.length)]));
-    expect([...fetched].sort()).to.deep.equal([...granted].sort());
+    expect(backend.requests.filter((r) => r.path.startsWith('/v1/content')), 'no second round trip').to.have.length(0);
     expect(contents.filter((el) => el.state === 'unlocked').map((el) => el.product)).to.deep.equal(granted);
   });
 });

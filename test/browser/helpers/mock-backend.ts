@@ -60,11 +60,19 @@ export class FakeBackend {
   validityMs = 3_600_000;
   /** The newest notification id an access answer reports to a signed-in reader. */
   notificationCursor = 0;
+  /** Paid HTML by product; `<p>Paid <product></p>` for the others. */
+  fragments = new Map<string, string>();
+  /** Whether access answers bring the fragments asked for with `content` (false: a backend that ignores it). */
+  contentInAccessAnswers = true;
   readonly #purchases = new Map<string, unknown>();
 
   constructor(...tokens: string[]) {
     this.tokens = new Set(tokens);
     worker.use(...this.handlers());
+  }
+
+  fragment(product: string): string {
+    return this.fragments.get(product) ?? `<p>Paid ${product}</p>`;
   }
 
   /** Requests to `path` (e.g. '/v1/purchases'). */
@@ -88,13 +96,16 @@ export class FakeBackend {
         const products: string[] = seen.body.products;
         if (products.length > 200) return error(400, 'validation_failed');
         const now = Date.now();
+        const access = products.map((product) => {
+          const until = token ? this.grants.get(product) : undefined;
+          const granted = !!until && Date.parse(until) > now;
+          return { product, granted, expiresAt: granted ? until! : null };
+        });
+        const wanted: string[] | undefined = this.contentInAccessAnswers ? seen.body.content : undefined;
         return HttpResponse.json({
-          access: products.map((product) => {
-            const until = token ? this.grants.get(product) : undefined;
-            const granted = !!until && Date.parse(until) > now;
-            return { product, granted, expiresAt: granted ? until! : null };
-          }),
+          access,
           ...(token && { notificationCursor: this.notificationCursor }),
+          ...(wanted && { content: access.filter((a) => a.granted && wanted.includes(a.product)).map(({ product }) => ({ product, html: this.fragment(product) })) }),
         });
       }),
       http.post(`${BACKEND}/v1/purchases`, async ({ request }) => {
@@ -138,14 +149,14 @@ export class FakeBackend {
         if (!products.length || products.length > 200) return error(400, 'validation_failed');
         const readable = [...new Set(products)].filter((product) => token && Date.parse(this.grants.get(product) ?? '') > Date.now());
         if (!readable.length) return error(402, 'access_required');
-        return HttpResponse.json({ content: readable.map((product) => ({ product, html: `<p>Paid ${product}</p>` })) });
+        return HttpResponse.json({ content: readable.map((product) => ({ product, html: this.fragment(product) })) });
       }),
       http.get(`${BACKEND}/v1/content/:product`, async ({ request, params }) => {
         const { token, bad } = await record(request);
         if (bad) return error(401, 'unauthenticated');
         const until = token ? this.grants.get(String(params.product)) : undefined;
         if (!until) return error(402, 'access_required');
-        return HttpResponse.text(`<p>Paid ${String(params.product)}</p>`, { headers: { 'Content-Type': 'text/html' } });
+        return HttpResponse.text(this.fragment(String(params.product)), { headers: { 'Content-Type': 'text/html' } });
       }),
     ];
   }

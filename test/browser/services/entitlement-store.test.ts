@@ -64,6 +64,20 @@ describe('EntitlementStore', () => {
     expect(backend.sent('/v1/access').map((r) => r.body.products)).to.deep.equal([['a', 'b'], ['c', 'd']]);
   });
 
+  it('asks for the fragments of the products checked with content, and hands them over before any subscriber hears the grant', async () => {
+    backend.grants.set('article-42', inMinutes(10));
+    backend.grants.set('article-43', inMinutes(10));
+    const events: string[] = [];
+    const created = new EntitlementStore(client, session, { fragments: (fragments) => events.push(...fragments.map((f) => `fragment ${f.product}: ${f.html}`)) });
+    stores.push(created);
+    const stop = created.subscribe('article-42', (s) => events.push(`granted ${s.product}: ${s.granted}`));
+    // A button checks first, then the content of the same product asks for the fragment too.
+    await Promise.all([created.check('article-42'), created.check('article-43'), created.check('article-42', { content: true })]);
+    expect(backend.sent('/v1/access')[0]!.body).to.deep.equal({ products: ['article-42', 'article-43'], content: ['article-42'] });
+    expect(events).to.deep.equal(['fragment article-42: <p>Paid article-42</p>', 'granted article-42: true']);
+    stop();
+  });
+
   it('splits more than 200 products into requests of 200', async () => {
     const entitlements = store();
     const products = Array.from({ length: 450 }, (_, i) => `p-${i}`);
