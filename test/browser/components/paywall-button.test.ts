@@ -197,7 +197,7 @@ describe('<paywall-button>', () => {
     it('waits unseen, in its reserved space, for a quick first answer, then shows itself as it is', async () => {
       services.session.set(TOKEN);
       worker.use(http.post(`${BACKEND}/v1/access`, async () => {
-        await sleep(150);
+        await sleep(400);
         return HttpResponse.json({ access: [{ product: PRODUCT, granted: false, expiresAt: null }] });
       }));
       const el = await button();
@@ -214,11 +214,11 @@ describe('<paywall-button>', () => {
     it(`shows itself busy once the first answer has taken ${FIRST_ANSWER_PATIENCE_MS} ms, then idle without access`, async () => {
       services.session.set(TOKEN);
       worker.use(http.post(`${BACKEND}/v1/access`, async () => {
-        await sleep(FIRST_ANSWER_PATIENCE_MS + 300);
+        await sleep(FIRST_ANSWER_PATIENCE_MS + 1500);
         return HttpResponse.json({ access: [{ product: PRODUCT, granted: false, expiresAt: null }] });
       }));
       const el = await button();
-      await until(() => el.shadowRoot!.querySelector('button') !== null, FIRST_ANSWER_PATIENCE_MS + 250, 'the busy button');
+      await until(() => el.shadowRoot!.querySelector('button') !== null, FIRST_ANSWER_PATIENCE_MS + 1200, 'the busy button');
       expect(el.state).to.equal('checking');
       expect(inner(el).getAttribute('aria-busy')).to.equal('true');
       expect(inner(el).getAttribute('part')).to.equal('button button-checking');
