@@ -48,8 +48,8 @@ export class PaywallElement extends LitElement {
   }
 
   protected get backendUrl(): string | null {
-    const meta = this.ownerDocument.querySelector<HTMLMetaElement>('meta[name="paywall-backend"]')?.content;
-    return this.backend || this.config?.backend || meta || null;
+    // Asked on every update: the page-wide lookup only when neither attribute nor config says.
+    return this.backend || this.config?.backend || this.ownerDocument.querySelector<HTMLMetaElement>('meta[name="paywall-backend"]')?.content || null;
   }
 
   /** The shared services for this element's backend, or null with a configuration error shown. */
