@@ -55,7 +55,7 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
   const { config, clock, database, bus } = deps;
   const { db } = database;
   const ledger = new Ledger(db, database.dialect);
-  const notifications = new NotificationStore(db, bus);
+  const notifications = new NotificationStore(db, database.dialect, bus);
   const entitlements = new EntitlementStore(db, clock, notifications);
   const urls = new HostedUrls(config);
   const links = new PaymentLinks(config);

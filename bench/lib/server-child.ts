@@ -9,11 +9,10 @@ import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import pino from 'pino';
-import type { Notification } from '../../src/protocol';
 import { resolveConfig, type ServerConfig } from '../../server/config';
 import { createLogger, startServer, type RunningServer } from '../../server/server';
 import { connectDatabase, type DatabaseHandle } from '../../server/store/connect';
-import { InProcessNotificationBus, type NotificationBus, type NotificationListener } from '../../server/notifications/notification-bus';
+import { InProcessNotificationBus, type NotificationBus, type NotificationListener, type PublishedNotification } from '../../server/notifications/notification-bus';
 import { writeTransaction } from '../../server/domain/write-transaction';
 import { newId, newSessionToken, sha256 } from '../../server/domain/tokens';
 import { wallMs } from './stats';
@@ -24,8 +23,8 @@ import { BENCH_OFFER_SECRET } from './constants';
 class CountingBus implements NotificationBus {
   readonly inner = new InProcessNotificationBus();
   subscribed = 0;
-  publish(customerId: string, notification: Notification): void {
-    this.inner.publish(customerId, notification);
+  publish(customerId: string, published: PublishedNotification): void {
+    this.inner.publish(customerId, published);
   }
   subscribe(customerId: string, listener: NotificationListener): () => void {
     this.subscribed++;

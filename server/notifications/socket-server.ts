@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_UNAUTHORIZED, type Notification } from '../../src/protocol';
 import { bearerToken } from '../http/auth';
 import type { Services } from '../services';
+import type { PublishedNotification } from './notification-bus';
 
 export const NOTIFICATIONS_PATH = '/v1/notifications';
 const HEARTBEAT_MS = 30_000;
@@ -14,11 +15,17 @@ interface LiveSocket extends WebSocket {
 }
 
 /**
- * Pushes each customer's notifications over WebSocket on the HTTP server's port. A client resumes
- * with `after=<id>`: it is subscribed before the backlog is read, so nothing committed in between
- * is lost, and ids already sent are skipped, so nothing is sent twice. A client that connects with
- * `batch=1` receives the backlog as JSON arrays (a page at a time), so a page that replays hundreds
- * of notifications handles one message, not hundreds; live notifications are always one a message.
+ * Pushes each customer's notifications over WebSocket on the HTTP server's port, in id order and
+ * without gaps, so the last id a client received is where it resumes: with `after=<id>` it gets
+ * every later notification once. The socket is subscribed before the store is read, so nothing
+ * committed in between is lost, and ids already sent are skipped, so nothing is sent twice.
+ * Publishes of different transactions can arrive out of commit order (on PostgreSQL a commit
+ * can complete, and publish, after a later writer's): a live notification whose `previousId` was
+ * not sent yet is not sent ahead of it. The store is read instead (it already holds the earlier
+ * one, see NotificationStore), and the late publish is then skipped as sent.
+ * A client that connects with `batch=1` receives the backlog as JSON arrays (a page at a time),
+ * so a page that replays hundreds of notifications handles one message, not hundreds; live
+ * notifications are one a message.
  */
 export function attachNotificationSockets(server: Server, { accounts, notifications, bus, config, logger }: Services) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
@@ -53,34 +60,59 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
     const customerId = auth.customer.id;
     let lastSent = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
     const batches = url.searchParams.get(NOTIFICATION_BATCH_PARAM) === '1';
-    let buffered: Notification[] | null = [];
-    /** Sends what was not sent yet: one message each, or (for a client that asked) the backlog as one array. */
-    const send = (list: Notification[]) => {
+    /** Whether the store is being read (the backlog first); live notifications are then held, to go after what it returns. */
+    let reading = true;
+    const held: PublishedNotification[] = [];
+    /** Sends what was not sent yet: one message each, or (a backlog page, for a client that asked) one array. */
+    const send = (list: Notification[], asArray = false) => {
       if (ws.readyState !== ws.OPEN) return;
       const fresh = list.filter((n) => n.id > lastSent);
       if (!fresh.length) return;
       lastSent = fresh.at(-1)!.id;
-      if (batches && fresh.length > 1) ws.send(JSON.stringify(fresh));
+      if (asArray && fresh.length > 1) ws.send(JSON.stringify(fresh));
       else for (const n of fresh) ws.send(JSON.stringify(n));
     };
-    const unsubscribe = bus.subscribe(customerId, (n) => (buffered ? buffered.push(n) : send([n])));
+    const follows = ({ previousId }: PublishedNotification) => previousId <= lastSent;
+    /**
+     * Sends the store's notifications after `lastSent`, then the held ones that follow on. One that
+     * does not was held during a read that began before its predecessor was committed: the next
+     * read sees that one. Only the backlog goes as arrays: what a late publish makes it read is live.
+     */
+    const catchUp = async (asArrays: boolean) => {
+      try {
+        // `send` skips everything once the client has gone, so `lastSent` would stop moving and the
+        // same page would be read forever (never yielding to the event loop on SQLite): stop instead.
+        while (ws.readyState === ws.OPEN) {
+          const page = await notifications.listAfter(customerId, lastSent);
+          if (page.length) {
+            send(page, asArrays);
+            continue;
+          }
+          held.sort((a, b) => a.notification.id - b.notification.id);
+          let done = 0;
+          for (; done < held.length && follows(held[done]!); done++) send([held[done]!.notification]);
+          held.splice(0, done);
+          if (!held.length) break;
+        }
+        reading = false;
+      } catch (error) {
+        logger.error({ err: error }, 'notification read failed');
+        ws.close(1011, 'notifications unavailable');
+      }
+    };
+    const unsubscribe = bus.subscribe(customerId, (published) => {
+      if (reading) held.push(published);
+      else if (follows(published)) send([published.notification]);
+      else {
+        held.push(published);
+        reading = true;
+        void catchUp(false);
+      }
+    });
     ws.alive = true;
     ws.on('pong', () => (ws.alive = true));
     ws.on('close', unsubscribe);
-    try {
-      // `send` skips everything once the client has gone, so `lastSent` would stop moving and the
-      // same page would be read forever (never yielding to the event loop on SQLite): stop instead.
-      while (ws.readyState === ws.OPEN) {
-        const page = await notifications.listAfter(customerId, lastSent);
-        if (!page.length) break;
-        send(page);
-      }
-      send(buffered.sort((a, b) => a.id - b.id));
-      buffered = null;
-    } catch (error) {
-      logger.error({ err: error }, 'notification backlog failed');
-      ws.close(1011, 'backlog unavailable');
-    }
+    await catchUp(batches);
   }
 
   const heartbeat = setInterval(() => {

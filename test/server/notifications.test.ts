@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import * as z from 'zod/mini';
 import WebSocket from 'ws';
 import { NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_UNAUTHORIZED, Notification, WalletBalanceChangedResource, AccessGrantedResource } from '../../src/protocol';
+import type { WrittenNotification } from '../../server/notifications/notification-store';
 import { MERCHANT, databases, idempotencyKey, startTestServer, type TestServer } from './harness';
 
 const CARD = { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' };
@@ -300,6 +301,56 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
       assert.deepEqual(received.map((m) => m.id), ids.filter((id) => id > after));
       assertIncreasing(received);
       await socket.close();
+    }
+  });
+
+  test('a publish that arrives after a later commit\'s is neither lost nor sent out of order, live or while the store is read', async () => {
+    for (const when of ['live', 'reading'] as const) {
+      const { token, customerId } = await server.signUp();
+      const { notifications } = server.services;
+      const { publish, listAfter } = notifications;
+      let late: WrittenNotification[] | undefined;
+      let purchasedBoth!: () => void;
+      const purchased = new Promise<void>((resolve) => (purchasedBoth = resolve));
+      // Two purchases whose commits complete in the other order (on PostgreSQL a commit on one
+      // connection can complete after a later one on another): the first is published last.
+      const purchaseTwiceOutOfOrder = async () => {
+        notifications.publish = (written) => (late ? publish.call(notifications, written) : void (late = written));
+        try {
+          await purchase(token, 'article-42');
+          await purchase(token, 'article-43');
+        } finally {
+          notifications.publish = publish;
+        }
+        purchasedBoth();
+      };
+      let reads = 0;
+      // The read that finds nothing after the sign-up credit began before both commits; the second
+      // purchase is published while it runs.
+      if (when === 'reading') notifications.listAfter = async (id, afterId, limit) => {
+        const page = await listAfter.call(notifications, id, afterId, limit);
+        if (id === customerId && ++reads === 2) await purchaseTwiceOutOfOrder();
+        return page;
+      };
+      try {
+        const client = connect(server, { token });
+        if (when === 'live') {
+          await client.count(1);
+          await purchaseTwiceOutOfOrder();
+        }
+        await purchased;
+        const idsOf = async () => (await server.database.db.selectFrom('notifications').select('id').where('customer_id', '=', customerId).orderBy('id').execute()).map((row) => Number(row.id));
+        await client.until((await idsOf()).at(-1)!);
+        publish.call(notifications, late!);
+        await topUp(token, 10);
+        const stored = await idsOf();
+        const received = await client.until(stored.at(-1)!);
+        assert.deepEqual(received.map((m) => m.id), stored, `${when}: every stored notification once, in order`);
+        assert.deepEqual(received.map((m) => m.resource.reason ?? m.resource.product), ['start_credit', 'purchase', 'article-42', 'purchase', 'article-43', 'top_up']);
+        await client.close();
+      } finally {
+        notifications.listAfter = listAfter;
+      }
     }
   });
 

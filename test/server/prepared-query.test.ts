@@ -49,7 +49,7 @@ for (const { name, url } of databases) {
     });
 
     test('notifications of one change, more than one insert holds, keep their order and get ascending ids', async () => {
-      const store = new NotificationStore(database.db, new InProcessNotificationBus());
+      const store = new NotificationStore(database.db, database.dialect, new InProcessNotificationBus());
       const pending: PendingNotification[] = Array.from({ length: 19 }, (_, i) => ({ customerId: i % 2 ? 'cus_a' : 'cus_b', type: 'wallet.balance.changed', resource: { n: i } }));
       const at = new Date('2026-12-01T10:00:00.000Z');
       const written = await writeTransaction(database, (trx) => store.append(trx, pending, at));
