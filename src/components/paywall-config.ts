@@ -1,11 +1,7 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import { provide } from '@lit/context';
 import { property, state } from 'lit/decorators.js';
-import { paywallContext, type PaywallConfigValue } from '../context/paywall-context';
-import { toLocale } from '../i18n/messages';
-import type { StorageKind } from '../services/session-store';
-
-const STORAGE_KINDS: readonly StorageKind[] = ['local', 'session', 'memory'];
+import { configValue, isStorageKind, paywallContext, type PaywallConfigValue } from '../context/paywall-context';
 
 /**
  * Provides the backend, locale and session storage to every paywall element inside it.
@@ -36,9 +32,8 @@ export class PaywallConfigElement extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('backend') || changed.has('locale') || changed.has('storage')) {
-      const storage = STORAGE_KINDS.includes(this.storage as StorageKind) ? (this.storage as StorageKind) : 'local';
-      if (this.storage && storage !== this.storage) console.error(`<paywall-config>: storage="${this.storage}" is not one of ${STORAGE_KINDS.join(', ')}; using local`);
-      this.value = { backend: this.backend?.trim() || null, locale: this.locale ? toLocale(this.locale) : null, storage };
+      if (this.storage && !isStorageKind(this.storage)) console.error(`<paywall-config>: storage="${this.storage}" is not one of local, session, memory; using local`);
+      this.value = configValue(this);
     }
   }
 

@@ -1,5 +1,6 @@
 import { PaywallServices } from '../services/paywall-services';
 import { attachContextRoot, define } from './define';
+import { checkPageEarly } from './internal/early-checks';
 import { PaywallButtonElement } from './paywall-button';
 import { PaywallConfigElement } from './paywall-config';
 import { PaywallContentElement } from './paywall-content';
@@ -9,6 +10,7 @@ import { WalletBalanceElement } from './wallet-balance';
 import { WalletConnectElement } from './wallet-connect';
 
 attachContextRoot();
+checkPageEarly();
 define('paywall-config', PaywallConfigElement);
 define('paywall-button', PaywallButtonElement);
 define('paywall-content', PaywallContentElement);
@@ -16,8 +18,8 @@ define('wallet-balance', WalletBalanceElement);
 define('subscribe-form', SubscribeFormElement);
 define('sca-handler', ScaHandlerElement);
 define('wallet-connect', WalletConnectElement);
-// The elements already in the page upgraded just now and queued their access checks: one request
-// goes out before their first render rather than after it.
+// Elements the early pass could not see (in shadow roots, or buying signed offers) upgraded just
+// now and queued their checks: they go out before their first render rather than after it.
 PaywallServices.sendQueuedChecks();
 
 declare global {

@@ -4,6 +4,7 @@ import { property, state } from 'lit/decorators.js';
 import { paywallContext, type PaywallConfigValue } from '../../context/paywall-context';
 import { messages, toLocale, type Locale, type Messages } from '../../i18n/messages';
 import { PaywallServices } from '../../services/paywall-services';
+import type { StorageKind } from '../../services/session-store';
 import { PaywallErrorEvent } from '../../events/error';
 
 /** Connected elements, re-rendered when a `lang` attribute changes (an app switching language). */
@@ -19,6 +20,29 @@ function followLang(el: PaywallElement, follow: boolean) {
   } else if (!connected.size && langObserver) {
     langObserver.disconnect();
     langObserver = null;
+  }
+}
+
+/** An element's backend: its own attribute, then its `<paywall-config>`'s, then the page's meta tag. */
+export function backendOf(el: Element, own: string | null | undefined, config: PaywallConfigValue | undefined): string | null {
+  // Asked on every update: the page-wide lookup only when neither attribute nor config says.
+  return own || config?.backend || el.ownerDocument.querySelector<HTMLMetaElement>('meta[name="paywall-backend"]')?.content || null;
+}
+
+/** An element's locale: its `<paywall-config>`'s, then the nearest `lang`, then the browser's. */
+export function localeOf(el: Element, config: PaywallConfigValue | undefined): Locale {
+  if (config?.locale) return config.locale;
+  const lang = el.closest('[lang]')?.getAttribute('lang') ?? el.ownerDocument.documentElement.lang;
+  return toLocale(lang || navigator.language);
+}
+
+/** The shared services of an element's backend, or null for none or a bad URL. */
+export function servicesOf(backend: string | null, storage: StorageKind = 'local', locale: () => Locale): PaywallServices | null {
+  if (!backend) return null;
+  try {
+    return PaywallServices.for(backend, { storage, locale });
+  } catch {
+    return null;
   }
 }
 
@@ -48,25 +72,16 @@ export class PaywallElement extends LitElement {
   }
 
   protected get backendUrl(): string | null {
-    // Asked on every update: the page-wide lookup only when neither attribute nor config says.
-    return this.backend || this.config?.backend || this.ownerDocument.querySelector<HTMLMetaElement>('meta[name="paywall-backend"]')?.content || null;
+    return backendOf(this, this.backend, this.config);
   }
 
   /** The shared services for this element's backend, or null with a configuration error shown. */
   protected get services(): PaywallServices | null {
-    const backend = this.backendUrl;
-    if (!backend) return null;
-    try {
-      return PaywallServices.for(backend, { storage: this.config?.storage ?? 'local', locale: () => this.locale });
-    } catch {
-      return null;
-    }
+    return servicesOf(this.backendUrl, this.config?.storage, () => this.locale);
   }
 
   protected get locale(): Locale {
-    if (this.config?.locale) return this.config.locale;
-    const lang = this.closest('[lang]')?.getAttribute('lang') ?? this.ownerDocument.documentElement.lang;
-    return toLocale(lang || navigator.language);
+    return localeOf(this, this.config);
   }
 
   protected get t(): Messages {

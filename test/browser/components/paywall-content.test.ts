@@ -3,6 +3,7 @@ import { http, HttpResponse } from 'msw';
 import '../../../src/index';
 import type { PaywallButtonElement } from '../../../src/components/paywall-button';
 import type { PaywallContentElement } from '../../../src/components/paywall-content';
+import { checkPageEarly } from '../../../src/components/internal/early-checks';
 import type { PaywallAccessEvent, PaywallDeniedEvent, PaywallErrorEvent } from '../../../src/events';
 import type { PaywallServices } from '../../../src/services/paywall-services';
 import { BACKEND, type FakeBackend, sleep, until, worker } from '../helpers/mock-backend';
@@ -54,6 +55,38 @@ describe('<paywall-content>', () => {
       await openTwoOfThree();
       expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access']);
       expect(backend.sent('/v1/access')[0]!.body).to.deep.equal({ products: [PRODUCT, OTHER, THIRD], content: [PRODUCT, OTHER, THIRD] });
+    });
+
+    it('the check of parts already in the page leaves before they upgrade, brings their fragments, and their own checks join it', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      services.session.set(TOKEN);
+      const page = document.createElement('template');
+      page.innerHTML = `<paywall-config backend="${BACKEND}">
+        <paywall-content product="${PRODUCT}"><paywall-button slot="locked" product="${PRODUCT}" price="49" currency="EUR"></paywall-button></paywall-content>
+        <paywall-content product="${OTHER}" inline><p>Inline text.</p></paywall-content>
+      </paywall-config>`;
+      const host = document.body.appendChild(document.createElement('div'));
+      let upgradedWhenSent: boolean | null = null;
+      const fetch = window.fetch;
+      window.fetch = (input, init) => {
+        upgradedWhenSent ??= host.querySelector('paywall-content') !== null;
+        return fetch(input, init);
+      };
+      try {
+        // A template's content does not upgrade: the elements are as the kit finds them on load.
+        checkPageEarly(page.content);
+        host.append(document.importNode(page.content, true));
+        window.fetch = fetch;
+        expect(upgradedWhenSent).to.equal(false);
+        const [first, second] = [...host.querySelectorAll('paywall-content')];
+        await until(() => first!.state === 'unlocked' && second!.state === 'locked', 3000, 'unlocked and locked');
+        expect(first!.querySelector('[data-paywall-content]')!.textContent).to.equal(`Paid ${PRODUCT}`);
+        expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access']);
+        expect(backend.sent('/v1/access')[0]!.body).to.deep.equal({ products: [PRODUCT, OTHER], content: [PRODUCT] });
+      } finally {
+        window.fetch = fetch;
+        host.remove();
+      }
     });
 
     it('from a backend that does not bring fragments along, the parts one answer unlocks are loaded with one POST /v1/content, only for those granted', async () => {
