@@ -24,7 +24,7 @@ export const operations: Operation[] = [
   { method: 'post', path: '/v1/sessions', summary: 'Sign in', auth: 'none', body: Credentials, success: { status: 200, schema: SessionResponse }, errors: [400, 401, 423] },
   { method: 'delete', path: '/v1/sessions/current', summary: 'Sign out', auth: 'required', success: { status: 204 }, errors: [401] },
   { method: 'get', path: '/v1/me', summary: 'The signed-in customer and wallet', auth: 'required', success: { status: 200, schema: MeResponse }, errors: [401] },
-  { method: 'post', path: '/v1/access', summary: 'Check access to up to 200 products at once', auth: 'optional', body: AccessRequest, success: { status: 200, schema: AccessResponse }, errors: [400, 401] },
+  { method: 'post', path: '/v1/access', summary: 'Check access to up to 200 products at once; with content, the answer also brings the paid fragments of those granted', auth: 'optional', body: AccessRequest, success: { status: 200, schema: AccessResponse }, errors: [400, 401] },
   { method: 'post', path: '/v1/purchases', summary: 'Buy a product or signed offer from the wallet (idempotent)', auth: 'optional', body: PurchaseRequest, success: { status: 200, schema: PurchaseResponse }, errors: [400, 401, 402, 404, 409] },
   { method: 'post', path: '/v1/content', summary: 'The paid HTML fragments of up to 200 products at once: only those the caller may read', auth: 'optional', body: ContentRequest, success: { status: 200, schema: ContentResponse }, errors: [400, 402, 404] },
   { method: 'get', path: '/v1/content/{product}', summary: 'The paid HTML fragment of a product', auth: 'optional', success: { status: 200, contentType: 'text/html' }, errors: [400, 402, 404] },
