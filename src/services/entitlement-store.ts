@@ -73,6 +73,8 @@ export class EntitlementStore {
   #queue = new Map<string, Waiter[]>();
   /** Those of the queued products whose fragments the answer should bring along. */
   #withContent = new Set<string>();
+  /** Products once checked with `content`: a re-check (sign-in, refresh) brings their fragments too. */
+  readonly #shown = new Set<string>();
   #flushScheduled = false;
   /** Checks on their way to the server, joined by later checks of the same product. */
   readonly #inFlight = new Map<string, Promise<AccessState>>();
@@ -115,10 +117,12 @@ export class EntitlementStore {
    * and nothing is sent. With `content`, an answer that grants it also brings its paid fragment
    * (handed to `options.fragments`), so showing it takes no second round trip.
    */
-  check(product: string, { content = false }: { content?: boolean } = {}): Promise<AccessState> {
+  check(product: string, options: { content?: boolean } = {}): Promise<AccessState> {
     if (!z.safeParse(ProductId, product).success) {
       return Promise.reject(new BackendError('configuration_error', `"${product}" is not a valid product id (1–128 letters, digits, ".", "_", ":" or "-").`));
     }
+    if (options.content) this.#shown.add(product);
+    const content = this.#shown.has(product);
     const known = this.#fresh(product);
     if (known) return Promise.resolve(known);
     if (!this.#session.token) return Promise.resolve(this.#set({ product, granted: false, expiresAt: null, source: 'check' }, false));

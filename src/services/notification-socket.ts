@@ -137,7 +137,8 @@ export class NotificationSocket {
 
   /** Where the current token's first connection starts: after what every subscriber already reflects. */
   #firstAfter(): number {
-    return Math.min(...[...this.#listeners.values()].map((s) => s.after ?? 0));
+    const ids = [...this.#listeners.values()].map((s) => s.after ?? 0);
+    return ids.length ? Math.min(...ids) : 0;
   }
 
   #connect() {

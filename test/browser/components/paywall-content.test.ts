@@ -164,6 +164,18 @@ describe('<paywall-content>', () => {
       await expect(el).to.be.accessible();
     });
 
+    it('opens after a sign-in with the answer of the re-check, which brings the fragment along', async () => {
+      backend.grants.set(PRODUCT, hours(1));
+      const el = await content();
+      await until(() => el.state === 'locked', 3000, 'locked');
+      expect(backend.requests).to.have.length(0);
+      services.session.set(TOKEN);
+      await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      expect(el.querySelector('[data-paywall-content]')!.textContent).to.equal(`Paid ${PRODUCT}`);
+      expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access']);
+      expect(backend.sent('/v1/access')[0]!.body).to.deep.equal({ products: [PRODUCT], content: [PRODUCT] });
+    });
+
     it('signed in with access: the fragment comes only with the answer that grants it, and is revealed', async () => {
       const expiresAt = hours(1);
       backend.grants.set(PRODUCT, expiresAt);
