@@ -61,7 +61,8 @@ export class PaywallContentElement extends PaywallElement {
 
   @state() private access: AccessState | null = null;
   #inserted: HTMLElement | null = null;
-  #early: { product: string; fragment: Promise<string> } | null = null;
+  /** The fragment asked for on access; `ready` when the access answer brought it along. */
+  #early: { product: string; fragment: Promise<string>; ready: boolean } | null = null;
   #earlyAbort: AbortController | null = null;
   #subscribedTo: string | null = null;
   #problem: string | null = null;
@@ -89,8 +90,10 @@ export class PaywallContentElement extends PaywallElement {
     task: async ([load, product, src, trusted], { signal }) => {
       if (!load || !product) return null;
       const services = this.services!;
-      this.state = 'loading';
-      const fragment = src ? await services.client.fragment(src, signal) : await (this.#takeEarly(product) ?? services.content.load(product, signal));
+      const early = src ? null : this.#takeEarly(product);
+      // A fragment already here is shown at once: no "Loading…" to announce for it.
+      if (!early?.ready) this.state = 'loading';
+      const fragment = src ? await services.client.fragment(src, signal) : await (early?.fragment ?? services.content.load(product, signal));
       const container = await sanitizedContainer(fragment, trusted);
       signal.throwIfAborted();
       return container;
@@ -151,18 +154,23 @@ export class PaywallContentElement extends PaywallElement {
   }
 
   /**
-   * Asks for the fragment as soon as access is confirmed, in the same task as every other element
-   * the answer unlocked (they go out in one request), instead of after this element has rendered
-   * the answer; the load task then takes this request over.
+   * Takes the fragment the access answer brought, or asks for it as soon as access is confirmed,
+   * in the same task as every other element the answer unlocked (they go out in one request),
+   * instead of after this element has rendered the answer; the load task then takes it over.
    */
   #loadEarly(product: string) {
     const services = this.services;
     if (this.inline || this.src || !services || product !== this.#product()) return;
     this.#dropEarly();
+    const brought = services.content.take(product);
+    if (brought !== undefined) {
+      this.#early = { product, fragment: Promise.resolve(brought), ready: true };
+      return;
+    }
     const abort = (this.#earlyAbort = new AbortController());
     const fragment = services.content.load(product, abort.signal);
     fragment.catch(() => undefined);
-    this.#early = { product, fragment };
+    this.#early = { product, fragment, ready: false };
   }
 
   /** Stops an early request nobody will take over (access ended, or the element left). */
@@ -173,10 +181,10 @@ export class PaywallContentElement extends PaywallElement {
   }
 
   /** The early request for `product`, once: a later load (the element came back, say) asks anew. */
-  #takeEarly(product: string): Promise<string> | null {
+  #takeEarly(product: string): { fragment: Promise<string>; ready: boolean } | null {
     const early = this.#early;
     this.#early = null;
-    return early?.product === product ? early.fragment : null;
+    return early?.product === product ? early : null;
   }
 
   #remove() {

@@ -31,11 +31,8 @@ export class ContentLoader {
   /** The paid HTML fragment of `product`; rejects with the server's error (402 `access_required`, …) or `aborted`. */
   load(product: string, signal?: AbortSignal): Promise<string> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    const offered = this.#offered.get(product);
-    if (offered !== undefined) {
-      this.#offered.delete(product);
-      return Promise.resolve(offered);
-    }
+    const brought = this.take(product);
+    if (brought !== undefined) return Promise.resolve(brought);
     return new Promise((resolve, reject) => {
       const waiters = this.#queue.get(product) ?? [];
       waiters.push({ resolve, reject, signal });
@@ -51,6 +48,13 @@ export class ContentLoader {
    */
   offer(fragments: ContentFragment[]): void {
     for (const { product, html } of fragments) this.#offered.set(product, html);
+  }
+
+  /** The fragment of `product` that an access answer just brought, once, or undefined. */
+  take(product: string): string | undefined {
+    const html = this.#offered.get(product);
+    this.#offered.delete(product);
+    return html;
   }
 
   /**

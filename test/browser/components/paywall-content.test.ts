@@ -181,8 +181,14 @@ describe('<paywall-content>', () => {
       backend.grants.set(PRODUCT, expiresAt);
       services.session.set(TOKEN);
       const access = listen<PaywallAccessEvent>(document, 'paywall-access');
+      const states: string[] = [];
+      const watch = new MutationObserver((records) => records.forEach((r) => states.push((r.target as Element).getAttribute('state')!)));
+      watch.observe(document.body, { subtree: true, attributes: true, attributeFilter: ['state'] });
       const el = await content();
       await until(() => el.state === 'unlocked', 3000, 'unlocked');
+      watch.disconnect();
+      // The fragment was here with the answer: nothing to load, no "Loading…" announced.
+      expect(states.filter((state) => state === 'loading')).to.deep.equal([]);
       expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access']);
       expect(backend.sent('/v1/access')[0]!.authorization).to.equal(`Bearer ${TOKEN}`);
       const paid = el.querySelector('[data-paywall-content]')!;
