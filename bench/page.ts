@@ -22,7 +22,7 @@ import { CHROMIUM_ARGS, ROOT, startDemoServer } from '../test/e2e/demo-harness';
  * one JSON from a tiny node:http server.
  */
 
-const RUNS = 5;
+const RUNS = 9;
 const STORIES = 200;
 const ENTITLED = 100;
 const PASSWORD = 'correct horse battery';
