@@ -139,6 +139,8 @@ export class PaywallButtonElement extends PaywallElement {
 
   #awaitFirstAnswer() {
     this.#stopWaiting();
+    // Nothing renders meanwhile, so nothing reflects: the documented `state` is set here.
+    this.setAttribute('state', this.state);
     this.#patience = setTimeout(() => {
       this.#patience = null;
       this.requestUpdate();

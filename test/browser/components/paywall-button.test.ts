@@ -202,6 +202,7 @@ describe('<paywall-button>', () => {
       }));
       const el = await button();
       expect(el.state).to.equal('checking');
+      expect(el.getAttribute('state')).to.equal('checking');
       expect(el.shadowRoot!.querySelector('button') === null, 'no button yet').to.equal(true);
       expect(el.getBoundingClientRect().height).to.be.greaterThan(30);
       await until(() => el.state === 'idle', 3000, 'idle');
