@@ -16,6 +16,10 @@ import { tokens } from './internal/shared-styles';
 
 export type PaywallContentState = 'checking' | 'locked' | 'loading' | 'unlocked' | 'error';
 
+type LoadArgs = readonly [product: string | null, src: string | undefined, trusted: boolean, connection: number];
+/** One array for "nothing to load", so the load task sees no change while there is none. */
+const NOTHING_TO_LOAD: LoadArgs = [null, undefined, false, 0];
+
 /**
  * Shows paid content once the backend confirms access. By default (safe mode) the paid fragment
  * is fetched from the backend only after access is confirmed, so it is never in the page before.
@@ -86,9 +90,16 @@ export class PaywallContentElement extends PaywallElement {
   });
 
   #load = new Task(this, {
-    args: () => [this.access?.granted === true && !this.inline, this.#product(), this.src, this.trusted, this.connection] as const,
-    task: async ([load, product, src, trusted], { signal }) => {
-      if (!load || !product) return null;
+    args: (): LoadArgs => {
+      // Asked first while the element is constructed, before the fields #product() reads exist.
+      if (this.access?.granted !== true || this.inline) return NOTHING_TO_LOAD;
+      const product = this.#product();
+      return product ? [product, this.src, this.trusted, this.connection] : NOTHING_TO_LOAD;
+    },
+    // Nothing to load at first: the task runs (and asks for an update) only once there is.
+    initialValue: null,
+    task: async ([product, src, trusted], { signal }) => {
+      if (!product) return null;
       const services = this.services!;
       const early = src ? null : this.#takeEarly(product);
       // A fragment already here is shown at once: no "Loading…" to announce for it.
