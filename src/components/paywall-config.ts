@@ -1,7 +1,7 @@
 import { LitElement, css, html, type PropertyValues } from 'lit';
 import { provide } from '@lit/context';
 import { property, state } from 'lit/decorators.js';
-import { configValue, isStorageKind, paywallContext, type PaywallConfigValue } from '../context/paywall-context';
+import { configValue, isStorageKind, paywallContext, STORAGE_KINDS, type PaywallConfigValue } from '../context/paywall-context';
 
 /**
  * Provides the backend, locale and session storage to every paywall element inside it.
@@ -32,7 +32,7 @@ export class PaywallConfigElement extends LitElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('backend') || changed.has('locale') || changed.has('storage')) {
-      if (this.storage && !isStorageKind(this.storage)) console.error(`<paywall-config>: storage="${this.storage}" is not one of local, session, memory; using local`);
+      if (this.storage && !isStorageKind(this.storage)) console.error(`<paywall-config>: storage="${this.storage}" is not one of ${STORAGE_KINDS.join(', ')}; using local`);
       this.value = configValue(this);
     }
   }

@@ -2,7 +2,7 @@ import { createContext } from '@lit/context';
 import { toLocale, type Locale } from '../i18n/messages';
 import type { StorageKind } from '../services/session-store';
 
-const STORAGE_KINDS: readonly StorageKind[] = ['local', 'session', 'memory'];
+export const STORAGE_KINDS: readonly StorageKind[] = ['local', 'session', 'memory'];
 
 /** What `<paywall-config>` hands to the elements inside it. */
 export interface PaywallConfigValue {
@@ -17,11 +17,11 @@ export function configValue(attributes: { backend?: string | null | undefined; l
   return {
     backend: backend?.trim() || null,
     locale: locale ? toLocale(locale) : null,
-    storage: STORAGE_KINDS.includes(storage as StorageKind) ? (storage as StorageKind) : 'local',
+    storage: storage && isStorageKind(storage) ? storage : 'local',
   };
 }
 
-export function isStorageKind(storage: string): boolean {
+export function isStorageKind(storage: string): storage is StorageKind {
   return STORAGE_KINDS.includes(storage as StorageKind);
 }
 
