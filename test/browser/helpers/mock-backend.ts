@@ -12,20 +12,26 @@ export const notificationsLink = ws.link(SOCKET_URL);
 /** By default the notification socket connects to a mock that stays silent, never to the dev server. */
 export const worker = setupWorker(notificationsLink.addEventListener('connection', () => undefined));
 
-/** Starts msw for the file and removes per-test handlers after each test. */
-/**
- * msw reloads a page that its registered worker does not control yet (a worker another test page
- * just installed, about to claim this one), which the runner reports as a reload: wait for the claim.
- */
-async function untilControlled(): Promise<void> {
-  if (navigator.serviceWorker.controller || !(await navigator.serviceWorker.getRegistrations()).length) return;
-  await Promise.race([new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })), sleep(3000)]);
+/** Resolves once a service worker controls this page (or after `ms`). */
+async function untilClaimed(ms: number): Promise<void> {
+  if (navigator.serviceWorker.controller) return;
+  await Promise.race([new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })), sleep(ms)]);
 }
 
+/**
+ * Starts msw for the file and removes per-test handlers after each test.
+ * - msw reloads a page that its registered worker does not control yet (a worker another test page
+ *   just installed, about to claim this one), which the runner reports as a reload: wait for the claim.
+ * - msw's worker unregisters itself when the last page it controls closes; a page that loaded just
+ *   then registers a new one, which controls the page only once it has activated and claimed it,
+ *   and until then the page's requests reach the dev server (404): wait for that claim too.
+ */
 export function useMockServiceWorker() {
   before(async () => {
-    await untilControlled();
+    if ((await navigator.serviceWorker.getRegistrations()).length) await untilClaimed(3000);
     await worker.start({ serviceWorker: { url: '/mockServiceWorker.js' }, onUnhandledRequest: 'bypass', quiet: true });
+    await untilClaimed(5000);
+    if (!navigator.serviceWorker.controller) throw new Error('the mock service worker does not control this test page');
   });
   afterEach(() => worker.resetHandlers());
   after(() => worker.stop());
