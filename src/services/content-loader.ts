@@ -19,7 +19,7 @@ interface Waiter {
 export class ContentLoader {
   readonly #client: BackendClient;
   #queue = new Map<string, Waiter[]>();
-  /** Fragments an access answer brought along, for the loads its grants are about to start. */
+  /** Fragments an access answer brought along, for the parts its grants are about to open. */
   #offered = new Map<string, string>();
   #flushScheduled = false;
   #busy = false;
@@ -31,8 +31,6 @@ export class ContentLoader {
   /** The paid HTML fragment of `product`; rejects with the server's error (402 `access_required`, …) or `aborted`. */
   load(product: string, signal?: AbortSignal): Promise<string> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    const brought = this.take(product);
-    if (brought !== undefined) return Promise.resolve(brought);
     return new Promise((resolve, reject) => {
       const waiters = this.#queue.get(product) ?? [];
       waiters.push({ resolve, reject, signal });
@@ -43,8 +41,8 @@ export class ContentLoader {
   }
 
   /**
-   * Keeps the fragments an access answer carried for the loads its grants start next (each is
-   * taken once); the rest are dropped by `sendQueued()`, once the answer has been told to all.
+   * Keeps the fragments an access answer carried for the parts its grants open next (`take`, each
+   * once); the rest are dropped by `sendQueued()`, once the answer has been told to all.
    */
   offer(fragments: ContentFragment[]): void {
     for (const { product, html } of fragments) this.#offered.set(product, html);

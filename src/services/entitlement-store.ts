@@ -71,9 +71,7 @@ export class EntitlementStore {
   readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Products asked for in the current task, flushed as one batch. */
   #queue = new Map<string, Waiter[]>();
-  /** Those of the queued products whose fragments the answer should bring along. */
-  #withContent = new Set<string>();
-  /** Products once checked with `content`: a re-check (sign-in, refresh) brings their fragments too. */
+  /** Products once checked with `content`: every answer about them, re-checks included, brings their fragments. */
   readonly #shown = new Set<string>();
   #flushScheduled = false;
   /** Checks on their way to the server, joined by later checks of the same product. */
@@ -122,13 +120,10 @@ export class EntitlementStore {
       return Promise.reject(new BackendError('configuration_error', `"${product}" is not a valid product id (1–128 letters, digits, ".", "_", ":" or "-").`));
     }
     if (options.content) this.#shown.add(product);
-    const content = this.#shown.has(product);
     const known = this.#fresh(product);
     if (known) return Promise.resolve(known);
     if (!this.#session.token) return Promise.resolve(this.#set({ product, granted: false, expiresAt: null, source: 'check' }, false));
     const pending = this.#inFlight.get(product);
-    // A check not sent yet (a button's, say) can still ask for the fragment too.
-    if (content && (!pending || this.#queue.has(product))) this.#withContent.add(product);
     if (pending) return pending;
     const promise = new Promise<AccessState>((resolve, reject) => {
       const waiters = this.#queue.get(product) ?? [];
@@ -214,9 +209,7 @@ export class EntitlementStore {
   async #flush() {
     this.#flushScheduled = false;
     const batch = this.#queue;
-    const withContent = this.#withContent;
     this.#queue = new Map();
-    this.#withContent = new Set();
     const products = [...batch.keys()];
     const generation = this.#generation;
     const versions = new Map(products.map((p) => [p, this.#versions.get(p) ?? 0]));
@@ -226,7 +219,8 @@ export class EntitlementStore {
       let grants: AccessGrant[] | null = null;
       let failure: BackendError | null = null;
       try {
-        const answer = await this.#client.access(chunk, { content: chunk.filter((p) => withContent.has(p)) });
+        // A check queued before its product was shown (a button's, say) asks for the fragment too.
+        const answer = await this.#client.access(chunk, { content: chunk.filter((p) => this.#shown.has(p)) });
         grants = answer.access;
         if (answer.content && generation === this.#generation) this.#fragments?.(answer.content);
         // Also one read for a previous reader bounds what this one missed: ids only increase.

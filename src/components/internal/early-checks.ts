@@ -11,7 +11,7 @@ import { backendOf, localeOf, servicesOf } from './paywall-element';
 export function checkPageEarly(root: ParentNode = document): void {
   for (const el of root.querySelectorAll('paywall-content[product], paywall-button[product]:not([offer])')) {
     const config = configAround(el);
-    const services = servicesOf(backendOf(el, el.getAttribute('backend'), config), config?.storage, () => localeOf(el, config));
+    const services = servicesOf(backendOf(el, el.getAttribute('backend'), config), { storage: config?.storage, locale: () => localeOf(el, config) });
     const shown = el.localName === 'paywall-content' && !el.hasAttribute('inline') && !el.hasAttribute('src');
     services?.entitlements.check(el.getAttribute('product')!, { content: shown }).catch(() => undefined);
   }

@@ -37,7 +37,7 @@ export function localeOf(el: Element, config: PaywallConfigValue | undefined): L
 }
 
 /** The shared services of an element's backend, or null for none or a bad URL. */
-export function servicesOf(backend: string | null, storage: StorageKind = 'local', locale: () => Locale): PaywallServices | null {
+export function servicesOf(backend: string | null, { storage = 'local', locale }: { storage?: StorageKind | undefined; locale: () => Locale }): PaywallServices | null {
   if (!backend) return null;
   try {
     return PaywallServices.for(backend, { storage, locale });
@@ -77,7 +77,7 @@ export class PaywallElement extends LitElement {
 
   /** The shared services for this element's backend, or null with a configuration error shown. */
   protected get services(): PaywallServices | null {
-    return servicesOf(this.backendUrl, this.config?.storage, () => this.locale);
+    return servicesOf(this.backendUrl, { storage: this.config?.storage, locale: () => this.locale });
   }
 
   protected get locale(): Locale {

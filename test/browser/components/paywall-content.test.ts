@@ -36,15 +36,25 @@ describe('<paywall-content>', () => {
   const locked = (el: PaywallContentElement) => el.querySelector('[slot="locked"]')!;
 
   describe('safe mode (default)', () => {
-    /** PRODUCT and OTHER granted, THIRD not: waits for two parts unlocked with their fragments, and one locked. */
-    async function openTwoOfThree() {
+    /** Signed in, with access to PRODUCT and OTHER. */
+    function grantTwo() {
       backend.grants.set(PRODUCT, hours(1));
       backend.grants.set(OTHER, hours(1));
       services.session.set(TOKEN);
+    }
+
+    /** One part per product inside a config, each with a locked message. */
+    async function mountParts(products: string[]): Promise<PaywallContentElement[]> {
       const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}>
-        ${[PRODUCT, OTHER, THIRD].map((product) => html`<paywall-content product=${product}><p slot="locked">Buy ${product}</p></paywall-content>`)}
+        ${products.map((product) => html`<paywall-content product=${product}><p slot="locked">Buy ${product}</p></paywall-content>`)}
       </paywall-config>`);
-      const [first, second, third] = [...wrapper.querySelectorAll('paywall-content')];
+      return [...wrapper.querySelectorAll('paywall-content')];
+    }
+
+    /** PRODUCT and OTHER granted, THIRD not: waits for two parts unlocked with their fragments, and one locked. */
+    async function openTwoOfThree() {
+      grantTwo();
+      const [first, second, third] = await mountParts([PRODUCT, OTHER, THIRD]);
       await until(() => first!.state === 'unlocked' && second!.state === 'unlocked' && third!.state === 'locked', 3000, 'two unlocked, one locked');
       expect(first!.querySelector('[data-paywall-content]')!.textContent).to.equal(`Paid ${PRODUCT}`);
       expect(second!.querySelector('[data-paywall-content]')!.textContent).to.equal(`Paid ${OTHER}`);
@@ -98,9 +108,7 @@ describe('<paywall-content>', () => {
 
     it('the fragments an access answer unlocks without bringing them are asked for before the elements render that answer', async () => {
       backend.contentInAccessAnswers = false;
-      backend.grants.set(PRODUCT, hours(1));
-      backend.grants.set(OTHER, hours(1));
-      services.session.set(TOKEN);
+      grantTwo();
       let statesWhenAsked: string[] | null = null;
       let parts: PaywallContentElement[] = [];
       const fetch = window.fetch;
@@ -109,10 +117,7 @@ describe('<paywall-content>', () => {
         return fetch(input, init);
       };
       try {
-        const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}>
-          ${[PRODUCT, OTHER, THIRD].map((product) => html`<paywall-content product=${product}><p slot="locked">Buy ${product}</p></paywall-content>`)}
-        </paywall-config>`);
-        parts = [...wrapper.querySelectorAll('paywall-content')];
+        parts = await mountParts([PRODUCT, OTHER, THIRD]);
         await until(() => parts.every((part) => part.state === 'unlocked' || part.state === 'locked'), 3000, 'all answered');
       } finally {
         window.fetch = fetch;
@@ -126,16 +131,11 @@ describe('<paywall-content>', () => {
 
     it('a part the batched answer leaves out gets its own answer: access revoked meanwhile is an error, the other still opens', async () => {
       backend.contentInAccessAnswers = false;
-      backend.grants.set(PRODUCT, hours(1));
-      backend.grants.set(OTHER, hours(1));
-      services.session.set(TOKEN);
+      grantTwo();
       // OTHER is revoked between the access check and the content request (then the fake backend answers).
       worker.use(http.post(`${BACKEND}/v1/content`, () => void backend.grants.delete(OTHER)));
       const errors = listen<PaywallErrorEvent>(document, 'paywall-error');
-      const wrapper = await fixture<HTMLElement>(html`<paywall-config backend=${BACKEND}>
-        ${[PRODUCT, OTHER].map((product) => html`<paywall-content product=${product}><p slot="locked">Buy ${product}</p></paywall-content>`)}
-      </paywall-config>`);
-      const [first, second] = [...wrapper.querySelectorAll('paywall-content')];
+      const [first, second] = await mountParts([PRODUCT, OTHER]);
       await until(() => first!.state === 'unlocked' && second!.state === 'error', 3000, 'one unlocked, one error');
       expect(backend.requests.map((r) => `${r.method} ${r.path}`)).to.deep.equal(['POST /v1/access', 'POST /v1/content', `GET /v1/content/${OTHER}`]);
       expect(errors.map((e) => [e.code, e.product])).to.deep.equal([['access_required', OTHER]]);
