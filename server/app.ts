@@ -13,6 +13,7 @@ import { catalogRoutes } from './routes/catalog';
 import { contentRoutes } from './routes/content';
 import { hostedRoutes } from './hosted/routes';
 import { demoRoutes } from './routes/demo';
+import { kitRoutes } from './routes/kit';
 import { paymentRoutes } from './routes/payments';
 import { providerCallbackRoutes } from './routes/provider-callbacks';
 import { purchaseRoutes } from './routes/purchases';
@@ -67,6 +68,7 @@ export function createApp(services: Services) {
   app.route('/', sandboxRoutes(services));
   app.route('/', providerCallbackRoutes(services));
   app.route('/', hostedRoutes(services));
+  app.route('/', kitRoutes());
   app.route('/', demoRoutes());
 
   app.notFound((c) => c.json(new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`).toBody(), 404));
