@@ -9,7 +9,7 @@ export interface CompressedFile {
   /** Weak: one validator for all encodings of the same bytes. */
   etag: string;
   /** The file in `encoding`, compressed the first time it is asked for and kept. */
-  bytes(encoding: ContentEncoding): Promise<Buffer>;
+  bytes(encoding: ContentEncoding): Promise<Uint8Array<ArrayBuffer>>;
 }
 
 const compress = {
@@ -37,15 +37,17 @@ export class CompressedFiles {
 
 function compressedFile(identity: Buffer): CompressedFile {
   const etag = `W/"${createHash('sha256').update(identity).digest('base64url').slice(0, 32)}"`;
-  const encoded = new Map<ContentEncoding, Promise<Buffer>>([['identity', Promise.resolve(identity)]]);
+  // Copied once into a plain ArrayBuffer, as a Response body takes it.
+  const encoded = new Map<ContentEncoding, Promise<Uint8Array<ArrayBuffer>>>([['identity', Promise.resolve(new Uint8Array(identity))]]);
   return {
     etag,
     bytes(encoding) {
       let bytes = encoded.get(encoding);
       if (!bytes) {
-        bytes = encoding === 'br'
+        const compressed = encoding === 'br'
           ? compress.br(identity, { params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY, [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT, [constants.BROTLI_PARAM_SIZE_HINT]: identity.length } })
           : compress.gzip(identity, { level: constants.Z_BEST_COMPRESSION });
+        bytes = compressed.then((buffer) => new Uint8Array(buffer));
         encoded.set(encoding, bytes);
       }
       return bytes;
