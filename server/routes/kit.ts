@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -13,6 +13,16 @@ export const KIT_FOLDER = fileURLToPath(new URL('../../dist', import.meta.url));
 
 /** The kit's version: the package's, the one in `/kit/<version>/…`. */
 export const KIT_VERSION = z.object({ version: z.string() }).parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))).version;
+
+/** The entry's Subresource Integrity hash from the build's integrity.json, or null before a build. */
+export function kitIntegrity(folder = KIT_FOLDER): string | null {
+  try {
+    const written = z.object({ files: z.record(z.string(), z.string()) }).parse(JSON.parse(readFileSync(join(folder, 'integrity.json'), 'utf8')));
+    return written.files['paywall-kit.js'] ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /** What the browser loads from the kit: its modules and their sourcemaps (and the build's integrity.json). */
 const CONTENT_TYPES: Record<string, string> = {

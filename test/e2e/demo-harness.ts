@@ -8,13 +8,16 @@ import pino from 'pino';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page, type WebSocketRoute } from 'playwright-core';
 import type { ManualClock } from '../../server/clock';
 import { resolveConfig, type ServerConfig } from '../../server/config';
+import { startDemoSite, type DemoSite } from '../../server/demo-site';
 import { startServer, type RunningServer } from '../../server/server';
 
 /**
  * What the end-to-end tests share: the real server (real paywall.config.json, a temporary SQLite
- * file) serving the demo pages and the built kit, the system Chromium, readers (one fresh browser
- * context, i.e. profile, each) whose requests, errors and `paywall-*` events are recorded, and the
- * locators and hosted-form steps the tests drive them with.
+ * file) serving the built kit, the demo pages on a merchant's origin of their own (as merchants
+ * deploy: another loopback address, loading the kit and the API from the server), the system
+ * Chromium, readers (one fresh browser context, i.e. profile, each) whose requests, errors, CSP
+ * violations and `paywall-*` events are recorded, and the locators and hosted-form steps the tests
+ * drive them with.
  */
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -37,16 +40,25 @@ export interface DemoServerOptions {
   configure?: (file: Record<string, any>) => void;
   /** Environment variables besides the offer secret (provider secrets). */
   env?: Record<string, string>;
+  /** The merchant site's pages (demo/ by default; root-relative backend URLs in them point at the server). */
+  siteFolder?: string;
+  /** Headers the merchant site sends with every page, for the server at `backendUrl`. */
+  sitePageHeaders?: (backendUrl: string) => Record<string, string>;
 }
 
 export interface DemoServer {
   server: RunningServer;
+  /** The demo pages on the merchant's origin (one of the server's merchant origins). */
+  site: DemoSite;
   config: ServerConfig;
   dataDir: string;
   close(): Promise<void>;
 }
 
-/** The real server on 127.0.0.1 (a free port) with the real paywall.config.json and a temporary SQLite file. */
+/**
+ * The real server on 127.0.0.1 (a free port) with the real paywall.config.json and a temporary
+ * SQLite file, and the demo site on 127.0.0.2 (a free port) in its merchant origins.
+ */
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   const dataDir = mkdtempSync(join(tmpdir(), options.dataDirPrefix ?? 'paywall-e2e-'));
   try {
@@ -62,13 +74,20 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     });
     config.sqlitePath = join(dataDir, 'paywall.sqlite');
     const server = await startServer({ config, port: 0, host: '127.0.0.1', clock: options.clock, billingRunner: options.billingRunner, logger: pino({ level: 'silent' }) });
-    // The port is known only now: the server's own origin (which it always allows) is the demo's.
+    // The ports are known only now: the server's own origin, and the merchant's it allows.
     Object.assign(config, { publicBaseUrl: server.url, ownOrigin: server.url });
+    const site = await startDemoSite({ backendUrl: server.url, host: '127.0.0.2', port: 0, folder: options.siteFolder, pageHeaders: options.sitePageHeaders?.(server.url) }).catch(async (error) => {
+      await server.close();
+      throw error;
+    });
+    config.merchantOrigins.push(site.url);
     return {
       server,
+      site,
       config,
       dataDir,
       async close() {
+        await site.close();
         await server.close();
         rmSync(dataDir, { recursive: true, force: true });
       },
@@ -106,6 +125,8 @@ export interface Reader {
   requests: SentRequest[];
   /** Uncaught exceptions and console errors of every page in the context. */
   errors: string[];
+  /** `securitypolicyviolation` events of every page in the context (`<directive> <blocked URL>`). */
+  cspViolations: string[];
   /** `paywall-*` events dispatched on the merchant pages of the context, in order. */
   events: PaywallEventRecord[];
   /** Notification sockets of the merchant pages, routed through the test (with `routeSockets`) so it can cut them. */
@@ -126,6 +147,8 @@ export interface UseDemoOptions extends DemoServerOptions {
 
 export interface Demo {
   readonly server: RunningServer;
+  /** The demo pages on the merchant's origin. */
+  readonly site: DemoSite;
   readonly browser: Browser;
   /** A fresh browser context on `path`, closed after the test. */
   newReader(path: string, options?: ReaderOptions): Promise<Reader>;
@@ -154,21 +177,23 @@ export function useDemo(options: UseDemoOptions = {}): Demo {
     await demo?.close();
   });
 
-  const serverOf = () => {
+  const demoOf = () => {
     assert.ok(demo, 'the demo server is not started');
-    return demo.server;
+    return demo;
   };
+  const serverOf = () => demoOf().server;
   const browserOf = () => {
     assert.ok(browser, 'the browser is not launched');
     return browser;
   };
 
   async function newReader(path: string, readerOptions: ReaderOptions = {}): Promise<Reader> {
-    const server = serverOf();
+    const { server, site } = demoOf();
     const context = await browserOf().newContext();
     contexts.push(context);
     const requests: SentRequest[] = [];
     const errors: string[] = [];
+    const cspViolations: string[] = [];
     context.on('request', (request) => {
       const url = new URL(request.url());
       if (url.origin !== server.url) return;
@@ -192,7 +217,13 @@ export function useDemo(options: UseDemoOptions = {}): Demo {
     await context.exposeBinding('__paywallEvent', ({ page }, event: Omit<PaywallEventRecord, 'page'>) => {
       events.push({ ...event, page: new URL(page.url()).pathname });
     });
+    await context.exposeBinding('__paywallCspViolation', (_source, violation: string) => {
+      cspViolations.push(violation);
+    });
     await context.addInitScript((types: string[]) => {
+      document.addEventListener('securitypolicyviolation', (event) => {
+        (window as unknown as { __paywallCspViolation(violation: string): void }).__paywallCspViolation(`${event.effectiveDirective} ${event.blockedURI}`);
+      }, true);
       for (const type of types) {
         document.addEventListener(type, (event) => {
           const { product, state, code, source, status } = event as Event & Record<string, string | undefined>;
@@ -223,13 +254,16 @@ export function useDemo(options: UseDemoOptions = {}): Demo {
       });
     }
     const page = await context.newPage();
-    await page.goto(server.url + path);
-    return { context, page, requests, errors, events, sockets };
+    await page.goto(site.url + path);
+    return { context, page, requests, errors, cspViolations, events, sockets };
   }
 
   return {
     get server() {
       return serverOf();
+    },
+    get site() {
+      return demoOf().site;
     },
     get browser() {
       return browserOf();

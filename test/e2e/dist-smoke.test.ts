@@ -1,17 +1,23 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { KIT_VERSION } from '../../server/routes/kit';
 import { ROOT, useDemo } from './demo-harness';
 
 /**
  * The built file a `<script type="module">` tag loads (dist/paywall-kit.js, served by the server
- * at /kit/), in a real browser: a build that compiles but breaks in the browser (unlowered
- * decorators, a missing chunk) fails here. `npm run test:e2e` builds it first.
+ * at /kit/), in a real browser, on a merchant page of another origin: a build that compiles but
+ * breaks in the browser (unlowered decorators, a missing chunk) fails here, and so does a kit the
+ * browser may not load cross-origin. `npm run test:e2e` builds it first.
  */
 
-/** A merchant page as an editor writes it, loading the kit from `scripts`. */
+/**
+ * A merchant page as an editor writes it, loading the kit with `scripts` (URLs, or a tag's
+ * attributes); the merchant site points its root-relative backend URLs at the server.
+ */
 function merchantPage(lang: string, scripts: string[]): string {
   return `<!doctype html>
 <html lang="${lang}">
@@ -20,7 +26,7 @@ function merchantPage(lang: string, scripts: string[]): string {
 <title>dist smoke</title>
 <link rel="icon" href="data:,">
 <meta name="paywall-backend" content="/">
-${scripts.map((src) => `<script type="module" src="${src}"></script>`).join('\n')}
+${scripts.map((script) => `<script type="module" ${script.startsWith('/') ? `src="${script}"` : script}></script>`).join('\n')}
 </head>
 <body>
 <paywall-content product="article-42"><p slot="teaser">Teaser</p></paywall-content>
@@ -33,10 +39,13 @@ describe('the built kit (dist/paywall-kit.js) in the browser', { timeout: 30_000
   before(() => {
     assert.ok(existsSync(join(ROOT, 'dist/paywall-kit.js')), 'dist/paywall-kit.js is missing: run `vite build` (npm run test:e2e does)');
   });
-  const demo = useDemo({ dataDirPrefix: 'paywall-smoke-', offerSecret: 'smoke-offer-secret-0123456789abcdef0123456789' });
+  const pages = mkdtempSync(join(tmpdir(), 'paywall-smoke-pages-'));
+  after(() => rmSync(pages, { recursive: true, force: true }));
+  const demo = useDemo({ dataDirPrefix: 'paywall-smoke-', offerSecret: 'smoke-offer-secret-0123456789abcdef0123456789', siteFolder: pages });
 
-  /** Opens `html` as a page of the server's origin (so /kit/… is the real built file) and collects what it logs. */
-  async function open(html: string): Promise<{ page: Page; problems: string[]; kitLoads: string[] }> {
+  /** Opens `html` as the page `name` of the merchant's site and collects what it logs. */
+  async function open(name: string, html: string): Promise<{ page: Page; problems: string[]; kitLoads: string[] }> {
+    writeFileSync(join(pages, name), html);
     const context = await demo.browser.newContext();
     const page = await context.newPage();
     const problems: string[] = [];
@@ -47,14 +56,13 @@ describe('the built kit (dist/paywall-kit.js) in the browser', { timeout: 30_000
     });
     page.on('response', (response) => {
       const url = new URL(response.url());
-      if (url.pathname === '/kit/paywall-kit.js') {
+      if (url.origin === demo.server.url && url.pathname === '/kit/paywall-kit.js') {
         assert.equal(response.status(), 200);
         kitLoads.push(url.search);
       }
     });
-    await page.route(`${demo.server.url}/smoke.html`, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: html }));
     page.setDefaultTimeout(10_000);
-    await page.goto(`${demo.server.url}/smoke.html`);
+    await page.goto(`${demo.site.url}/${name}`);
     // A bundle that fails to evaluate never defines its elements: say why instead of timing out later.
     const defined = await page.evaluate(() => Promise.race([
       customElements.whenDefined('paywall-button').then(() => true),
@@ -65,7 +73,7 @@ describe('the built kit (dist/paywall-kit.js) in the browser', { timeout: 30_000
   }
 
   test('renders <paywall-button> with a localized price', async () => {
-    const { page, problems } = await open(merchantPage('en', ['/kit/paywall-kit.js']));
+    const { page, problems } = await open('en.html', merchantPage('en', ['/kit/paywall-kit.js']));
     const button = page.locator('paywall-button').getByRole('button', { name: 'Buy for €0.49' });
     await button.waitFor();
     assert.equal(await page.locator('paywall-button').getAttribute('state'), 'idle');
@@ -73,15 +81,24 @@ describe('the built kit (dist/paywall-kit.js) in the browser', { timeout: 30_000
     assert.deepEqual(problems, []);
     await page.context().close();
 
-    const german = await open(merchantPage('de', ['/kit/paywall-kit.js']));
+    const german = await open('de.html', merchantPage('de', ['/kit/paywall-kit.js']));
     await german.page.locator('paywall-button').getByRole('button', { name: 'Für 0,49 € kaufen' }).waitFor();
     assert.deepEqual(german.problems, []);
     await german.page.context().close();
   });
 
+  test('the versioned URL with the integrity hash the build printed, as the README shows it', async () => {
+    const { files } = JSON.parse(readFileSync(join(ROOT, 'dist/integrity.json'), 'utf8')) as { files: Record<string, string> };
+    const tag = `src="/kit/${KIT_VERSION}/paywall-kit.js" integrity="${files['paywall-kit.js']}" crossorigin`;
+    const { page, problems } = await open('pinned.html', merchantPage('en', [tag]));
+    await page.locator('paywall-button').getByRole('button', { name: 'Buy for €0.49' }).waitFor();
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
   test('a page that loads the kit twice logs no error and still works', async () => {
     // Two URLs, so the browser really evaluates two copies (one URL would be one module).
-    const { page, problems, kitLoads } = await open(merchantPage('en', ['/kit/paywall-kit.js', '/kit/paywall-kit.js?copy=2']));
+    const { page, problems, kitLoads } = await open('twice.html', merchantPage('en', ['/kit/paywall-kit.js', '/kit/paywall-kit.js?copy=2']));
     const button = page.locator('paywall-button').getByRole('button', { name: 'Buy for €0.49' });
     await button.waitFor();
     assert.deepEqual(kitLoads.sort(), ['', '?copy=2']);

@@ -3,8 +3,9 @@ import { describe, test } from 'node:test';
 import { balance, button, content, newEmail, payWithTestCard, sent, signIn, signUp, throughPopup, unlocked, useDemo } from './demo-harness';
 
 /**
- * The kit as readers meet it: the real server (real paywall.config.json, a temporary SQLite file)
- * serving the real demo pages and the built kit, driven in Chromium. Every test starts in a fresh
+ * The kit as readers meet it: the real demo pages on a merchant's origin, loading the built kit and
+ * talking to the real server (real paywall.config.json, a temporary SQLite file) on its own
+ * origin, driven in Chromium. Every test starts in a fresh
  * browser context, i.e. a fresh browser profile: no session, no storage.
  */
 
@@ -19,12 +20,13 @@ describe('paywall-kit on the demo pages, against the real server', { timeout: 90
     const { page } = reader;
     // The second page, open in another tab: access bought on the article shows there too, live.
     const other = await reader.context.newPage();
-    await other.goto(demo.server.url + '/continue.html');
+    await other.goto(demo.site.url + '/continue.html');
     await button(other, 'article-42').and(other.locator('[state="idle"]')).waitFor();
 
-    // What an editor writes: one script tag, the backend meta tag and the paywall tags, no code.
-    assert.deepEqual(await page.locator('script').evaluateAll((scripts) => scripts.map((s) => `${s.getAttribute('type')} ${s.getAttribute('src')} ${s.textContent?.trim().length}`)), ['module /kit/paywall-kit.js 0']);
-    assert.equal(await page.locator('meta[name="paywall-backend"]').getAttribute('content'), '/');
+    // What an editor writes: one script tag loading the kit from the backend, the backend meta tag and the paywall tags, no code.
+    assert.notEqual(new URL(page.url()).origin, demo.server.url, 'the page is on the merchant\'s origin');
+    assert.deepEqual(await page.locator('script').evaluateAll((scripts) => scripts.map((s) => `${s.getAttribute('type')} ${s.getAttribute('src')} ${s.textContent?.trim().length}`)), [`module ${demo.server.url}/kit/paywall-kit.js 0`]);
+    assert.equal(await page.locator('meta[name="paywall-backend"]').getAttribute('content'), demo.server.url);
 
     const buy = button(page, 'article-42');
     await buy.and(page.locator('[state="idle"]')).waitFor();

@@ -8,8 +8,8 @@ import { balance, content, cutSockets, fillCard, sent, signUpOn, throughPopup, u
 /**
  * Subscriptions, card payments and 3-D Secure as readers meet them: the real server (real
  * paywall.config.json, a temporary SQLite file, a ManualClock that only the renewal test moves, no
- * billing runner: ticks are called by the test) serving demo/subscribe.html and
- * demo/card-purchase.html, driven in Chromium. One fresh browser context (profile) per test.
+ * billing runner: ticks are called by the test) behind demo/subscribe.html and
+ * demo/card-purchase.html on the merchant's origin, driven in Chromium. One fresh browser context (profile) per test.
  */
 
 const HOUR = 3600 * 1000;
@@ -196,8 +196,8 @@ describe('subscriptions and card payments on the demo pages, against the real se
 
     // The card payment is started for this reader, with this page as its return URL, and the card
     // is entered on the checkout (as <paywall-button method="card"> or a second device would).
-    const pageUrl = demo.server.url + '/card-purchase.html';
-    const created = await api('/v1/payments', token, { body: { product: 'article-43', returnUrl: pageUrl, idempotencyKey: randomUUID() }, origin: demo.server.url });
+    const pageUrl = demo.site.url + '/card-purchase.html';
+    const created = await api('/v1/payments', token, { body: { product: 'article-43', returnUrl: pageUrl, idempotencyKey: randomUUID() }, origin: demo.site.url });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     assert.equal(created.body.status, 'requires_payment_method');
     const bank = await payCheckoutOverHttp(created.body.checkoutUrl, CARDS.scaAlways);
@@ -256,7 +256,7 @@ describe('subscriptions and card payments on the demo pages, against the real se
     const [bankPopup] = await Promise.all([
       page.waitForEvent('popup'),
       (async () => {
-        const created = await api('/v1/subscriptions', token, { body: { plan: 'gold-monthly', method: 'card', idempotencyKey: randomUUID() }, origin: demo.server.url });
+        const created = await api('/v1/subscriptions', token, { body: { plan: 'gold-monthly', method: 'card', idempotencyKey: randomUUID() }, origin: demo.site.url });
         assert.equal(created.status, 200, JSON.stringify(created.body));
         await payCheckoutOverHttp(created.body.checkoutUrl, CARDS.scaAlways);
       })(),
@@ -354,7 +354,7 @@ describe('subscriptions and card payments on the demo pages, against the real se
 
     // A page opened now says so...
     const other = await reader.context.newPage();
-    await other.goto(demo.server.url + '/subscribe.html');
+    await other.goto(demo.site.url + '/subscribe.html');
     await form(other).locator('[part="subscription-state"]').getByText('Payment overdue').waitFor();
     // ...and so must the page that was open all along.
     await form(page).locator('[part="subscription-state"]').getByText('Payment overdue').waitFor({ timeout: 5_000 }).catch(async () => {
