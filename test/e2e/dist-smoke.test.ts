@@ -44,18 +44,21 @@ describe('the built kit (dist/paywall-kit.js) in the browser', { timeout: 30_000
   const demo = useDemo({ dataDirPrefix: 'paywall-smoke-', offerSecret: 'smoke-offer-secret-0123456789abcdef0123456789', siteFolder: pages });
 
   /** Opens `html` as the page `name` of the merchant's site and collects what it logs. */
-  async function open(name: string, html: string): Promise<{ page: Page; problems: string[]; kitLoads: string[] }> {
+  async function open(name: string, html: string): Promise<{ page: Page; problems: string[]; kitLoads: string[]; kitAnswers: Map<string, Record<string, string>> }> {
     writeFileSync(join(pages, name), html);
     const context = await demo.browser.newContext();
     const page = await context.newPage();
     const problems: string[] = [];
     const kitLoads: string[] = [];
+    /** The headers of each kit file the page loaded, by path. */
+    const kitAnswers = new Map<string, Record<string, string>>();
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
     });
     page.on('response', (response) => {
       const url = new URL(response.url());
+      if (url.origin === demo.server.url && url.pathname.startsWith('/kit/')) kitAnswers.set(url.pathname, response.headers());
       if (url.origin === demo.server.url && url.pathname === '/kit/paywall-kit.js') {
         assert.equal(response.status(), 200);
         kitLoads.push(url.search);
@@ -69,7 +72,7 @@ describe('the built kit (dist/paywall-kit.js) in the browser', { timeout: 30_000
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000)),
     ]));
     assert.ok(defined, `<paywall-button> was never defined by the built kit: ${problems.join('; ') || 'no error logged'}`);
-    return { page, problems, kitLoads };
+    return { page, problems, kitLoads, kitAnswers };
   }
 
   test('renders <paywall-button> with a localized price', async () => {
@@ -90,8 +93,13 @@ describe('the built kit (dist/paywall-kit.js) in the browser', { timeout: 30_000
   test('the versioned URL with the integrity hash the build printed, as the README shows it', async () => {
     const { files } = JSON.parse(readFileSync(join(ROOT, 'dist/integrity.json'), 'utf8')) as { files: Record<string, string> };
     const tag = `src="/kit/${KIT_VERSION}/paywall-kit.js" integrity="${files['paywall-kit.js']}" crossorigin`;
-    const { page, problems } = await open('pinned.html', merchantPage('en', [tag]));
+    const { page, problems, kitAnswers } = await open('pinned.html', merchantPage('en', [tag]));
     await page.locator('paywall-button').getByRole('button', { name: 'Buy for €0.49' }).waitFor();
+    const entry = kitAnswers.get(`/kit/${KIT_VERSION}/paywall-kit.js`);
+    assert.ok(entry, `the page loaded the pinned URL (${[...kitAnswers.keys()].join(', ')})`);
+    assert.equal(entry['access-control-allow-origin'], '*');
+    assert.equal(entry['content-encoding'], 'br', 'Chromium accepts brotli');
+    assert.equal(entry['cache-control'], 'public, max-age=31536000, immutable');
     assert.deepEqual(problems, []);
     await page.context().close();
   });
