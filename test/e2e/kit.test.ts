@@ -207,6 +207,16 @@ describe('paywall-kit on the demo pages, against the real server', { timeout: 90
     await page.locator('#day-pass-content').getByText('Your day pass is active: every article').waitFor({ timeout: 3_000 });
   });
 
+  test('the same pages on the backend\'s own origin (as npm start also serves them) work too', async () => {
+    const reader = await newReader('/article.html');
+    const { page } = reader;
+    await page.goto(`${demo.server.url}/article.html`);
+    await button(page, 'article-42').and(page.locator('[state="idle"]')).waitFor();
+    await page.goto(`${demo.server.url}/js-api.html`);
+    await page.locator('#access').getByText('article-42: locked').waitFor();
+    assert.deepEqual(reader.errors, []);
+  });
+
   test('the page of 200 products asks about all of them with exactly one access request', async () => {
     const reader = await newReader('/many.html');
     const { page } = reader;
