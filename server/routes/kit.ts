@@ -34,7 +34,7 @@ const CONTENT_TYPES: Record<string, string> = {
 const VERSIONED = /^\/kit\/(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\/(.+)$/;
 
 /** A versioned URL never changes; the unversioned one follows new releases within five minutes. */
-export const KIT_CACHE = { versioned: 'public, max-age=31536000, immutable', unversioned: 'public, max-age=300' };
+const KIT_CACHE = { versioned: 'public, max-age=31536000, immutable', unversioned: 'public, max-age=300' };
 
 /** Shared by every server in the process: each file is compressed once, not once per server. */
 const files = new CompressedFiles();
