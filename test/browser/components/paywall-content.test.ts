@@ -1,9 +1,10 @@
-import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { expect, fixture, fixtureCleanup, html, oneEvent } from '@open-wc/testing';
 import { http, HttpResponse } from 'msw';
 import '../../../src/index';
 import type { PaywallButtonElement } from '../../../src/components/paywall-button';
 import type { PaywallContentElement } from '../../../src/components/paywall-content';
 import { checkPageEarly } from '../../../src/components/internal/early-checks';
+import { sanitizerFor } from '../../../src/components/internal/sanitize';
 import type { PaywallAccessEvent, PaywallDeniedEvent, PaywallErrorEvent } from '../../../src/events';
 import type { PaywallServices } from '../../../src/services/paywall-services';
 import { BACKEND, type FakeBackend, sleep, until, worker } from '../helpers/mock-backend';
@@ -21,6 +22,16 @@ function visible(node: Node): boolean {
   const range = document.createRange();
   range.selectNodeContents(node);
   return range.getBoundingClientRect().height > 1;
+}
+/** Runs `fn` as in a browser without the platform HTML Sanitizer, where the kit falls back to DOMPurify. */
+async function withoutPlatformSanitizer<T>(fn: () => Promise<T>): Promise<T> {
+  const descriptor = Object.getOwnPropertyDescriptor(Element.prototype, 'setHTML');
+  if (descriptor) delete (Element.prototype as { setHTML?: unknown }).setHTML;
+  try {
+    return await fn();
+  } finally {
+    if (descriptor) Object.defineProperty(Element.prototype, 'setHTML', descriptor);
+  }
 }
 const status = (el: PaywallContentElement) => el.shadowRoot!.querySelector('[part~="status"]')!.textContent!.trim();
 
@@ -350,9 +361,7 @@ describe('<paywall-content>', () => {
     });
 
     it('without the platform sanitizer, loads DOMPurify only when content is first inserted', async () => {
-      const descriptor = Object.getOwnPropertyDescriptor(Element.prototype, 'setHTML');
-      if (descriptor) delete (Element.prototype as { setHTML?: unknown }).setHTML;
-      try {
+      await withoutPlatformSanitizer(async () => {
         // The resource timing buffer (250 entries) is full of the test runner's modules: start a fresh one.
         performance.clearResourceTimings();
         const loadedPurify = () => performance.getEntriesByType('resource').some((entry) => /dompurify/i.test(entry.name));
@@ -367,9 +376,123 @@ describe('<paywall-content>', () => {
         expectClean(el);
         await sleep(50);
         expect((window as { pwned?: unknown }).pwned).to.equal(undefined);
-      } finally {
-        if (descriptor) Object.defineProperty(Element.prototype, 'setHTML', descriptor);
+      });
+    });
+
+    describe('one policy for the platform sanitizer and the DOMPurify fallback', () => {
+      const platformAvailable = 'setHTML' in Element.prototype;
+      const paths = [
+        { name: 'the platform sanitizer (setHTML)', fallback: false },
+        { name: 'the DOMPurify fallback', fallback: true },
+      ];
+      /** Skips a test of the platform path in a browser without setHTML; the fallback's tests always run. */
+      function needsPath(context: Mocha.Context, fallback: boolean) {
+        if (fallback || platformAvailable) return;
+        console.warn(`skipped "${context.test?.title}": this browser has no Element.prototype.setHTML`);
+        context.skip();
       }
+
+      /** The paid part <paywall-content> shows for `fragment`, through the platform sanitizer or the fallback. */
+      async function rendered(fragment: string, fallback: boolean): Promise<Element> {
+        backend.fragments.set(PRODUCT, fragment);
+        backend.grants.set(PRODUCT, hours(1));
+        services.session.set(TOKEN);
+        const render = async () => {
+          const el = await content();
+          await until(() => el.state === 'unlocked', 3000, 'unlocked');
+          return el.querySelector('[data-paywall-content]')!;
+        };
+        return fallback ? withoutPlatformSanitizer(render) : render();
+      }
+
+      // Page rules a fragment could reach through `class`, as on a site with utility classes.
+      let pageRules: HTMLStyleElement;
+      beforeEach(() => {
+        pageRules = document.head.appendChild(document.createElement('style'));
+        pageRules.textContent = '.pc-overlay { position: fixed; inset: 0; background: rgb(0, 0, 255); }';
+        worker.use(http.get(`${BACKEND}/pc-assets/chart.png`, () => new HttpResponse(null, { status: 204 })));
+      });
+      afterEach(() => pageRules.remove());
+
+      const hostile = [
+        '<style>body { background: rgb(255, 0, 0) !important; }</style>',
+        '<p style="color: rgb(255, 0, 0)">Paid text</p>',
+        '<div style="position: fixed; inset: 0; z-index: 2147483647; background: rgb(255, 0, 0)">Overlay</div>',
+        '<p class="pc-overlay">Page-class overlay</p>',
+        '<form action="https://elsewhere.example/collect" method="post" name="cookie"><input name="card"><button>Pay</button></form>',
+        '<a id="paywall" href="https://elsewhere.example/">Named link</a>',
+        '<img name="getElementById" alt="named image">',
+        '<svg><style>body { background: rgb(255, 0, 0); }</style></svg>',
+      ].join('');
+      const legit = [
+        '<h2>Chapter two</h2>',
+        '<p>Text with <em>emphasis</em>, <strong>strong words</strong> and <a href="https://example.com/more">a link</a>.</p>',
+        '<figure><img src="/pc-assets/chart.png" alt="A chart" width="40" height="30"><figcaption>The chart</figcaption></figure>',
+        '<ul><li>One</li><li>Two</li></ul><ol start="3"><li>Three</li></ol>',
+        '<table><caption>Results</caption><thead><tr><th scope="col">Year</th><th>Sales</th></tr></thead><tbody><tr><td>2024</td><td colspan="1">12</td></tr></tbody></table>',
+        '<blockquote><p>A quote, <cite>someone</cite></p></blockquote>',
+      ].join('');
+
+      for (const { name, fallback } of paths) {
+        it(`through ${name}, a hostile fragment cannot restyle or cover the page, post a form elsewhere or clobber globals`, async function () {
+          needsPath(this, fallback);
+          const fixedBefore = [...document.querySelectorAll('*')].filter((e) => getComputedStyle(e).position === 'fixed');
+          const background = getComputedStyle(document.body).backgroundColor;
+          const paid = await rendered(hostile, fallback);
+          expect(paid.querySelector('p')?.textContent).to.equal('Paid text');
+          expect(paid.querySelector('a')?.getAttribute('href')).to.equal('https://elsewhere.example/');
+          expect(paid.querySelector('a')?.textContent).to.equal('Named link');
+          expect(paid.querySelectorAll('style, form, input, button, svg'), 'styles, forms').to.have.length(0);
+          expect(paid.querySelectorAll('[style], [class], [id], [name]'), 'style, class, id and name attributes').to.have.length(0);
+          expect('paywall' in window, 'window.paywall').to.equal(false);
+          expect(typeof document.getElementById).to.equal('function');
+          expect(typeof document.cookie).to.equal('string');
+          expect(getComputedStyle(document.body).backgroundColor, 'page background').to.equal(background);
+          expect([...document.querySelectorAll('*')].filter((e) => getComputedStyle(e).position === 'fixed'), 'fixed elements').to.deep.equal(fixedBefore);
+        });
+
+        it(`through ${name}, article markup renders as written`, async function () {
+          needsPath(this, fallback);
+          expect((await rendered(legit, fallback)).innerHTML).to.equal(legit);
+        });
+      }
+
+      it('both agree at the edges of the policy: comments, unknown elements, URL schemes, broken markup', async function () {
+        needsPath(this, false);
+        const edges = [
+          '<!-- comment --><p>a<!-- inside -->b</p>',
+          '<custom-x><p>in a custom element</p></custom-x><font color="red">font</font><center>center</center>',
+          '  <p>leading space</p>  \n<p>x</p>\n',
+          '<a href="javascript:window.pwned = 1">j</a><a href=" JAVASCRIPT:window.pwned = 2">j2</a><a href="java\tscript:window.pwned = 3">j3</a>',
+          '<img src="data:image/png;base64,AAAA" alt="data"><a href="data:text/html,x">data link</a><a href="ftp://x/">ftp</a><a href="tel:123">tel</a>',
+          '<a href="mailto:a@example.com">m</a><a href="/relative">r</a><a href="#fragment">f</a><a href="//other.example/x">p</a>',
+          '<P TITLE="t" LANG="en" DIR="rtl">upper case</P><p data-x="1" aria-label="l" role="note" onclick="window.pwned = 4">attributes</p>',
+          '<p title="--> x">comment breakout</p><p title="</style>">raw-text breakout</p>',
+          '<math><mi>x</mi></math><svg><a href="javascript:x"><text>t</text></a></svg><template><p>t</p></template><noscript><p>n</p></noscript>',
+          '<iframe src="https://elsewhere.example/"></iframe><object data="x"></object><embed src="x"><video src="x"></video>',
+          '<a href="https://elsewhere.example/" target="_blank" rel="opener">t</a><select><option>o</option></select><textarea>t</textarea>',
+          '<html><head><title>x</title><base href="https://elsewhere.example/"></head><body style="background: red"><p>document</p></body></html>',
+          '<p>unclosed <em>em <strong>strong</p><p>next<table><tr><td>no tbody</td></tr></table><p>a<br>b<hr>c<wbr>d</p>',
+          '<p>&lt;div&gt; escaped &amp; <b>b</b></p><pre>&lt;script&gt;</pre><ol reversed start="2"><li value="3">v</li></ol>',
+        ];
+        const serialize = (fragment: DocumentFragment) => {
+          const holder = document.createElement('div');
+          holder.append(fragment);
+          return holder.innerHTML;
+        };
+        const [platform, fallback] = [sanitizerFor(Element.prototype), sanitizerFor({})];
+        for (const edge of edges) expect(serialize(await fallback(edge)), edge).to.equal(serialize(await platform(edge)));
+      });
+
+      it('both give the same DOM for the same hostile and legit fragments', async function () {
+        needsPath(this, false);
+        for (const fragment of [hostile, legit]) {
+          const platform = (await rendered(fragment, false)).innerHTML;
+          fixtureCleanup();
+          expect((await rendered(fragment, true)).innerHTML).to.equal(platform);
+          fixtureCleanup();
+        }
+      });
     });
 
     it('inserts the fragment as is when trusted', async () => {
