@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Customer, SessionResponse } from '../../src/protocol';
 import type { Clock } from '../clock';
 import type { ServerConfig } from '../config';
@@ -15,6 +15,8 @@ import { newId, newSessionToken, sha256 } from './tokens';
 const SESSION_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 const LOCKOUT_WINDOW_MS = 15 * 60 * 1000;
 const LOCKOUT_FAILURES = 5;
+/** Keeps the advisory locks on sign-in emails apart from other advisory locks on the database (the notification store's are 1314). */
+const LOCK_SIGN_IN_EMAIL = 423;
 /** How long this instance trusts a session it has read; bounds how late it sees a sign-out made on another instance. */
 export const SESSION_CACHE_MS = 2_000;
 const EMAIL = /^[^\s@]{1,64}@[^\s@.]+(\.[^\s@.]+)+$/;
@@ -66,29 +68,47 @@ export class AccountService {
     return { token, customer: { id, email, createdAt: now.toISOString() }, wallet: { balance: amount, currency } };
   }
 
+  /**
+   * At most {@link LOCKOUT_FAILURES} password checks per email in any {@link LOCKOUT_WINDOW_MS},
+   * however the attempts arrive: each reserves its check before running it ({@link #reserveCheck}),
+   * a wrong password keeps its reservation as a failure, and a right one releases only its own, so
+   * it neither counts nor clears the failures around it (they expire after the window).
+   */
   async signIn(emailInput: string, password: string): Promise<SessionResponse> {
     const email = emailInput.trim().toLowerCase();
     const now = this.clock.now();
-    const since = now.getTime() - LOCKOUT_WINDOW_MS;
-    const { failures } = await this.database.db
-      .selectFrom('sign_in_failures')
-      .select((eb) => eb.fn.countAll<number>().as('failures'))
-      .where('email', '=', email)
-      .where('at', '>', since)
-      .executeTakeFirstOrThrow();
-    if (Number(failures) >= LOCKOUT_FAILURES) {
-      throw new ApiError(423, 'account_locked', 'Too many failed sign-ins. Try again in 15 minutes.');
-    }
+    const reservation = await this.#reserveCheck(email, now);
+    if (reservation === null) throw new ApiError(423, 'account_locked', 'Too many failed sign-ins. Try again in 15 minutes.');
     const row = await this.database.db.selectFrom('customers').selectAll().where('email', '=', email).executeTakeFirst();
     const ok = await verifyPassword(password, row?.password_hash ?? (await decoyHash));
-    if (!row || !ok) {
-      await this.database.db.insertInto('sign_in_failures').values({ email, at: now.getTime() }).execute();
-      throw new ApiError(401, 'invalid_credentials', 'The email or password is not correct.');
-    }
-    await this.database.db.deleteFrom('sign_in_failures').where('email', '=', email).execute();
-    const token = await this.#openSession(this.database.db, row.id, now);
+    if (!row || !ok) throw new ApiError(401, 'invalid_credentials', 'The email or password is not correct.');
+    const token = await writeTransaction(this.database, async (trx) => {
+      await trx.deleteFrom('sign_in_failures').where('id', '=', reservation).execute();
+      return this.#openSession(trx, row.id, now);
+    });
     const wallet = await this.ledger.wallet(this.database.db, row.id);
     return { token, customer: toCustomer(row), wallet: wallet ?? { balance: 0, currency: this.config.startCredit.currency } };
+  }
+
+  /**
+   * Counts the email's checks in the window and records one more in the same transaction, or
+   * answers null when the limit is reached. On SQLite the write transaction holds the database's
+   * write lock from its first read; on PostgreSQL a lock on the email orders the transactions.
+   */
+  #reserveCheck(email: string, now: Date): Promise<number | null> {
+    return writeTransaction(this.database, async (trx) => {
+      if (this.database.dialect === 'postgres') await sql`select pg_advisory_xact_lock(${LOCK_SIGN_IN_EMAIL}, hashtext(${email}))`.execute(trx);
+      // A statement after the lock: its snapshot holds what the lock's previous holder committed.
+      const { checks } = await trx
+        .selectFrom('sign_in_failures')
+        .select((eb) => eb.fn.countAll<number>().as('checks'))
+        .where('email', '=', email)
+        .where('at', '>', now.getTime() - LOCKOUT_WINDOW_MS)
+        .executeTakeFirstOrThrow();
+      if (Number(checks) >= LOCKOUT_FAILURES) return null;
+      const { id } = await trx.insertInto('sign_in_failures').values({ email, at: now.getTime() }).returning('id').executeTakeFirstOrThrow();
+      return Number(id);
+    });
   }
 
   async signOut(tokenHash: string): Promise<void> {

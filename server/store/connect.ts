@@ -49,6 +49,9 @@ export async function connectDatabase({ databaseUrl, sqlitePath = ':memory:', pg
   if (sqlitePath !== ':memory:') mkdirSync(dirname(sqlitePath), { recursive: true });
   const sqlite = new SQLite(sqlitePath);
   sqlite.pragma('journal_mode = WAL');
+  // A commit is answered (a purchase, a top-up) only once it would survive a power cut; WAL's
+  // default, NORMAL, leaves the last commits in the OS cache until a checkpoint.
+  sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   // Every write transaction runs in a savepoint (write-batches.ts), whose undo copies of the pages

@@ -16,6 +16,7 @@ export interface SessionsTable {
   expires_at: number;
 }
 
+/** A password check against the sign-in limit: recorded before the check, kept when the password was wrong, deleted when it was right. */
 export interface SignInFailuresTable {
   id: Generated<number>;
   email: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { databases, startTestServer, type TestServer } from './harness';
+import { databases, describeOnTwoInstances, startTestServer, type TestServer } from './harness';
 
 for (const database of databases) {
 describe(`accounts and sessions on ${database.name}`, { skip: database.name === 'postgres' && !database.url ? 'DATABASE_URL is not set to a PostgreSQL URL' : false }, () => {
@@ -83,3 +83,50 @@ describe(`accounts and sessions on ${database.name}`, { skip: database.name === 
   });
 });
 }
+
+describeOnTwoInstances('the sign-in limit', (instances) => {
+  const signIn = (instance: TestServer, email: string, password: string) => instance.api('/v1/sessions', { body: { email, password } });
+  /** Sign-ins sent all at once, alternating between the two instances; their statuses counted. */
+  const burst = async (email: string, passwords: string[]) => {
+    const { server, other } = instances();
+    const answers = await Promise.all(passwords.map((password, i) => signIn(i % 2 ? other : server, email, password)));
+    const statuses: Record<number, number> = {};
+    for (const { status } of answers) statuses[status] = (statuses[status] ?? 0) + 1;
+    return statuses;
+  };
+
+  test('fifty wrong passwords at once over two instances get five password checks; the right one is then locked out for 15 minutes', async () => {
+    const { server, other } = instances();
+    await server.signUp('burst@example.com');
+    const statuses = await burst('burst@example.com', Array.from({ length: 50 }, (_, i) => `wrong password ${i}`));
+    assert.deepEqual(statuses, { 401: 5, 423: 45 });
+    for (const instance of [server, other]) {
+      const locked = await signIn(instance, 'burst@example.com', 'correct horse battery');
+      assert.equal(locked.status, 423);
+      assert.equal(locked.body.error.code, 'account_locked');
+    }
+    server.clock.advance(15 * 60 * 1000 + 1);
+    assert.equal((await signIn(other, 'burst@example.com', 'correct horse battery')).status, 200);
+  });
+
+  test('a right password does not reset the count of wrong ones, alone or inside a burst', async () => {
+    const { server, other } = instances();
+    await server.signUp('one-by-one@example.com');
+    for (let i = 0; i < 4; i++) assert.equal((await signIn(server, 'one-by-one@example.com', `wrong password ${i}`)).status, 401);
+    assert.equal((await signIn(other, 'one-by-one@example.com', 'correct horse battery')).status, 200);
+    assert.equal((await signIn(server, 'one-by-one@example.com', 'wrong password 4')).status, 401);
+    assert.equal((await signIn(other, 'one-by-one@example.com', 'wrong password 5')).status, 423);
+    assert.equal((await signIn(server, 'one-by-one@example.com', 'correct horse battery')).status, 423);
+
+    await server.signUp('mixed-burst@example.com');
+    const passwords = Array.from({ length: 40 }, (_, i) => `wrong password ${i}`);
+    passwords.splice(20, 0, 'correct horse battery');
+    const statuses = await burst('mixed-burst@example.com', passwords);
+    assert.ok((statuses[200] ?? 0) <= 1 && (statuses[401] ?? 0) <= 5, JSON.stringify(statuses));
+    // Whatever the right one got, five wrong passwords in all get checked, then the account is locked.
+    let wrong = statuses[401] ?? 0;
+    for (let i = 0; i < 6 && (await signIn(server, 'mixed-burst@example.com', `late wrong password ${i}`)).status === 401; i++) wrong++;
+    assert.equal(wrong, 5, JSON.stringify(statuses));
+    assert.equal((await signIn(other, 'mixed-burst@example.com', 'correct horse battery')).status, 423);
+  });
+});

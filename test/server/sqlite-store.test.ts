@@ -1,8 +1,20 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { sql, type Kysely } from 'kysely';
+import pino from 'pino';
 import { writeTransaction } from '../../server/domain/write-transaction';
-import { openTestDatabase, reopenTestDatabase, type TestDatabase } from './harness';
+import { startServer } from '../../server/server';
+import { OFFER_SECRET, openTestDatabase, reopenTestDatabase, testConfig, testConfigFile, type TestDatabase } from './harness';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+/** `PRAGMA synchronous = FULL`: every commit waits until the disk has it. */
+const FULL = 2;
+const synchronousOf = async (db: Kysely<any>) => (await sql<{ synchronous: number }>`pragma synchronous`.execute(db)).rows[0]?.synchronous;
 
 /** The SQLite store reuses prepared statements and lets concurrent write transactions share a commit. */
 describe('SQLite store', () => {
@@ -54,5 +66,29 @@ describe('SQLite store', () => {
     const outcomes = await Promise.allSettled([1, 2, 2, 3].map((n) => writeTransaction(database, (trx) => (trx as Kysely<any>).insertInto('notes').values({ id: 300 + n, body: 'unique' }).execute())));
     assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
     assert.deepEqual((await db.selectFrom('notes').select('id').where('body', '=', 'unique').orderBy('id').execute()).map((r) => r.id), [301, 302, 303]);
+  });
+
+  test('every connection the server, a second instance and the billing tick open answers only once a commit is on disk (synchronous = FULL)', async () => {
+    assert.equal(await synchronousOf(db), FULL);
+    const second = await reopenTestDatabase(database);
+    try {
+      assert.equal(await synchronousOf(second.db as Kysely<any>), FULL);
+    } finally {
+      await second.close();
+    }
+    const sqlitePath = join(mkdtempSync(join(tmpdir(), 'paywall-db-')), 'own.sqlite');
+    const server = await startServer({ config: testConfig({ database: { sqlitePath } }), port: 0, logger: pino({ level: 'silent' }), billingRunner: false });
+    try {
+      assert.equal(await synchronousOf(server.services.database.db as Kysely<any>), FULL);
+    } finally {
+      await server.close();
+    }
+    const configPath = join(mkdtempSync(join(tmpdir(), 'paywall-cron-')), 'paywall.config.json');
+    writeFileSync(configPath, JSON.stringify(testConfigFile({ catalog: { products: [] }, database: { sqlitePath } })));
+    const { stderr } = await promisify(execFile)(process.execPath, ['--require', join(ROOT, 'test/server/report-sqlite-synchronous.cjs'), '--import', 'tsx', 'server/cli/billing-tick.ts', '--config', configPath], {
+      cwd: ROOT,
+      env: { ...process.env, PAYWALL_OFFER_SECRET: OFFER_SECRET, DATABASE_URL: '' },
+    });
+    assert.deepEqual(stderr.match(/sqlite synchronous \d+/g), [`sqlite synchronous ${FULL}`]);
   });
 });
