@@ -45,6 +45,7 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{16,128}$/;
 const assets = {
   'hosted.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./assets/hosted.css', import.meta.url), 'utf8') },
   'complete.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('./assets/complete.js', import.meta.url), 'utf8') },
+  'icon.svg': { type: 'image/svg+xml', body: readFileSync(new URL('./assets/icon.svg', import.meta.url), 'utf8') },
 };
 
 type Form = Record<string, string>;
@@ -94,6 +95,8 @@ export function hostedRoutes(services: Services): Hono<AppEnv> {
   for (const [name, asset] of Object.entries(assets)) {
     app.get(`/hosted/assets/${name}`, (c) => c.body(asset.body, 200, { 'Content-Type': asset.type }));
   }
+  // Browsers ask any page's origin for /favicon.ico when nothing names an icon (the backend's JSON and return pages).
+  app.get('/favicon.ico', (c) => c.body(assets['icon.svg'].body, 200, { 'Content-Type': assets['icon.svg'].type }));
 
   /** Validated parameters, or the error page that says what is wrong (and posts nothing). */
   const withParams = (handler: (c: Context<AppEnv>, params: HostedParams) => Promise<Response> | Response) => async (c: Context<AppEnv>) => {

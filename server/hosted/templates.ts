@@ -5,6 +5,7 @@ import { dictionaries, LOCALES, type Dictionary, type Lang } from './i18n';
 import { hostedHref, type HostedParams } from './params';
 
 export const CSS_PATH = '/hosted/assets/hosted.css';
+export const ICON_PATH = '/hosted/assets/icon.svg';
 export const SCRIPT_PATH = '/hosted/assets/complete.js';
 const ERROR_ID = 'form-error';
 
@@ -53,6 +54,7 @@ export function layout({ params, title, page, linkParams = params, languageHref,
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
 ${refreshSeconds ? html`<meta http-equiv="refresh" content="${String(refreshSeconds)}">` : ''}
+<link rel="icon" href="${ICON_PATH}" type="image/svg+xml">
 <link rel="stylesheet" href="${CSS_PATH}">
 ${script ? html`<script src="${SCRIPT_PATH}" defer></script>` : ''}
 </head>

@@ -5,6 +5,7 @@ import { PaywallErrorEvent } from '../events/error';
 import { PaywallSubscriptionEvent } from '../events/subscription';
 import { PaywallWindowEvent } from '../events/window';
 import { errorText, formatDate, formatPlanPrice } from '../i18n/messages';
+import { cardBrandName } from '../i18n/card-brand-names';
 import { providerName } from '../i18n/provider-names';
 import type { PaymentMethod, Plan, Subscription } from '../protocol';
 import { toBackendError } from '../services/backend-error';
@@ -323,7 +324,7 @@ export class SubscribeFormElement extends PaywallElement {
       <p id="current-title" class="title">${t.yourSubscription}: ${subscription.title}</p>
       <p part="subscription-state">${t.subscriptionStatus[subscription.status] ?? subscription.status}</p>
       ${next ? html`<p part="next-billing">${t.nextBilling(next)}</p>` : until ? html`<p part="next-billing">${t.accessUntil(until)}</p>` : nothing}
-      <p part="payment-method" class="muted">${subscription.provider ? t.billedBy(providerName(subscription.provider)) : subscription.method === 'card' && subscription.card ? t.paidWithCard(subscription.card.brand, subscription.card.last4) : t.paidFromWallet}</p>
+      <p part="payment-method" class="muted">${subscription.provider ? t.billedBy(providerName(subscription.provider)) : subscription.method === 'card' && subscription.card ? t.paidWithCard(cardBrandName(subscription.card.brand), subscription.card.last4) : t.paidFromWallet}</p>
       ${this.#confirming
         ? html`<div part="confirm" class="confirm" role="group" aria-labelledby="confirm-text" @keydown=${this.#onConfirmKeydown}>
             <p id="confirm-text">${t.confirmCancel(subscription.title, until)}</p>

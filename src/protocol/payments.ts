@@ -11,6 +11,7 @@ export const ReturnUrl = z.string().check(z.minLength(1), z.maxLength(2048));
 
 /** The card on file, as far as anyone but the card processor may know it. */
 export const CardSummary = z.object({
+  /** Lower-case brand id (`visa`, `mastercard`, `amex`); the kit shows the brand's own spelling. */
   brand: z.string(),
   last4: z.string().check(z.regex(/^[0-9]{4}$/)),
 });

@@ -137,7 +137,7 @@ describe('subscriptions and card payments on the demo pages, against the real se
 
     await form(page).and(page.locator('[state="subscribed"]')).waitFor();
     await form(page).locator('[part="subscription-state"]').getByText('Active').waitFor();
-    await form(page).locator('[part="payment-method"]').getByText(/ending in 3184$/).waitFor();
+    await form(page).locator('[part="payment-method"]').getByText('Visa ending in 3184').waitFor();
     await unlocked(page, 'report-2026', /Annual report 2026/);
     await balance(page).getByText('€5.00').waitFor(); // paid by card: the wallet is untouched
     assert.equal(documents, 0, 'no reload');

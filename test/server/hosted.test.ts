@@ -157,6 +157,21 @@ describe('hosted pages', () => {
       assert.match(js.text, /postMessage/);
     });
 
+    test('every hosted page names an icon the backend serves, so a popup logs no 404', async () => {
+      for (const path of ['/hosted/sign-up', '/hosted/sign-in', '/hosted/top-up', '/hosted/no-such-page']) {
+        const page = await get(`${path}?origin=${O}`);
+        const href = /<link rel="icon" href="([^"]+)" type="image\/svg\+xml">/.exec(page.text)?.[1];
+        assert.ok(href, `${path}: no icon link`);
+        const icon = await get(href);
+        assert.equal(icon.status, 200, href);
+        assert.equal(icon.headers.get('content-type'), 'image/svg+xml');
+        assert.match(icon.text, /^<svg /);
+      }
+      const fallback = await get('/favicon.ico');
+      assert.equal(fallback.status, 200);
+      assert.equal(fallback.headers.get('content-type'), 'image/svg+xml');
+    });
+
     test('interpolated values are HTML-escaped', async () => {
       const page = await post(`/hosted/sign-in?origin=${O}`, { email: '"><script>alert(1)</script>@x.example', password: 'wrong password here' });
       assert.doesNotMatch(page.text, /<script>alert/);

@@ -67,7 +67,7 @@ describe('<subscribe-form>', () => {
     expect(kit.popups.opened).to.have.length(1);
     expect(kit.backend.sent('/v1/subscriptions', 'POST')[0]!.body).to.include({ plan: 'gold-monthly', method: 'card' });
     await until(() => status(el) === 'Enter your card in the window that opened.', 3000, 'paying status');
-    payments.subscriptions.unshift(subscription({ id: 'sub_card', method: 'card', card: { brand: 'Visa', last4: '4242' } }));
+    payments.subscriptions.unshift(subscription({ id: 'sub_card', method: 'card', card: { brand: 'visa', last4: '4242' } }));
     postFromPopup(checkout.win, { source: 'paywall-kit', type: 'subscribed', subscription: 'sub_card' });
 
     await until(() => el.state === 'subscribed', 3000, 'subscribed');
@@ -97,7 +97,7 @@ describe('<subscribe-form>', () => {
   });
 
   it('shows the current subscription: state, next billing date, card', async () => {
-    payments.subscriptions = [subscription({ method: 'card', card: { brand: 'Visa', last4: '3184' } })];
+    payments.subscriptions = [subscription({ method: 'card', card: { brand: 'visa', last4: '3184' } })];
     kit.services.session.set(TOKEN);
     const el = await mount();
     await until(() => el.state === 'subscribed', 3000, 'subscribed');
