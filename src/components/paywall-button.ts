@@ -41,6 +41,8 @@ type ReadAttributes = { target: PurchaseTarget & { product: string }; problem: n
  * @csspart price - The price, when a label is slotted.
  * @csspart validity - How long access lasts, when `validity` is set.
  * @csspart status - The status line announced to screen readers.
+ * @csspart window-hint - While the hosted window is open: where to finish, and the control that brings the window back.
+ * @csspart show-window - The control that brings the hosted window back to the front.
  * @csspart error - The error message, in the error state.
  * @cssprop [--paywall-accent=#1d4ed8] - Button background.
  * @cssprop [--paywall-on-accent=#ffffff] - Button text.
@@ -77,10 +79,20 @@ export class PaywallButtonElement extends PaywallElement {
         font-size: 0.85em;
         opacity: 0.85;
       }
-      .error {
+      .error,
+      .hint {
         display: block;
         margin-top: 0.25em;
         font-size: 0.9em;
+      }
+      .show-window {
+        font: inherit;
+        color: inherit;
+        background: none;
+        border: 0;
+        padding: 0;
+        text-decoration: underline;
+        cursor: pointer;
       }
     `,
   ];
@@ -247,7 +259,8 @@ export class PaywallButtonElement extends PaywallElement {
   #onClick() {
     const services = this.services;
     const target = this.#target();
-    if (!services || !target || this.state === 'working' || this.state === 'window-open' || this.state === 'granted') return;
+    if (this.state === 'window-open') return this.#showWindow();
+    if (!services || !target || this.state === 'working' || this.state === 'granted') return;
     this.state = 'working';
     this.errorMessage = '';
     this.status = this.t.working;
@@ -284,6 +297,11 @@ export class PaywallButtonElement extends PaywallElement {
       });
   }
 
+  #showWindow() {
+    const product = this.#target()?.product;
+    if (product) this.services?.purchases.showWindow(product);
+  }
+
   #label(price: string | null) {
     if (this.state === 'error') return this.t.tryAgain;
     return price ? this.t.buy(price) : this.t.buyNoPrice;
@@ -313,6 +331,9 @@ export class PaywallButtonElement extends PaywallElement {
             : nothing}${this.validity && !granted ? html`<span part="validity" class="validity">${formatDuration(this.validity, this.locale)}</span>` : nothing}
       </button>
       ${this.state === 'error' ? html`<span part="error" class="error">${this.errorMessage}</span>` : nothing}
+      ${this.state === 'window-open'
+        ? html`<span part="window-hint" class="hint"><span aria-hidden="true">${this.status}</span> <button part="show-window" class="show-window" type="button" @click=${this.#showWindow}>${this.t.showWindow}</button></span>`
+        : nothing}
       <span id="status" part="status" class="visually-hidden" role="status" aria-live="polite">${this.status}</span>
     `;
   }

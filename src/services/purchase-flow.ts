@@ -270,10 +270,21 @@ export class PurchaseFlow {
   }
 
   /** The attempt already running under `key`, its window brought to the front. */
+  /**
+   * Brings the hosted window of what is being bought (a product id) to the front, for a reader who
+   * lost it behind the page. False when no window of it is open.
+   */
+  showWindow(product: string): boolean {
+    const win = this.#running.get(product)?.window;
+    if (!win || win.closed) return false;
+    win.focus();
+    return true;
+  }
+
   #join<T>(key: string): Promise<T> | null {
     const running = this.#running.get(key);
     if (!running) return null;
-    running.window?.focus();
+    this.showWindow(key);
     return running.promise as Promise<T>;
   }
 

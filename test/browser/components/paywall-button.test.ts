@@ -321,6 +321,32 @@ describe('<paywall-button>', () => {
       await until(() => win.closed, 3000, 'the window to close');
     });
 
+    it('while the window is open, shows where to finish and brings a window lost behind the page back to the front', async () => {
+      const el = await button();
+      await until(() => el.state === 'idle');
+      inner(el).click();
+      const { win } = await popups.at('/hosted/sign-up');
+      let focused = 0;
+      win.focus = () => void focused++;
+      await el.updateComplete;
+      expect(seen(el)).to.equal('Buy for €0.49 Sign in or create an account in the window that opened. Show the window');
+      const show = el.shadowRoot!.querySelector<HTMLButtonElement>('[part="show-window"]')!;
+      show.click();
+      expect(focused, 'the control').to.equal(1);
+      inner(el).click();
+      expect(focused, 'the busy buy button').to.equal(2);
+      expect(popups.calls, 'no second window').to.equal(1);
+      await expect(el).to.be.accessible();
+
+      win.close();
+      await until(() => el.state === 'idle', 3000, 'idle after the window was closed');
+      expect(el.shadowRoot!.querySelector('[part="show-window"]'), 'no control without a window').to.equal(null);
+      inner(el).click();
+      expect(popups.calls, 'a click opens the window again').to.equal(2);
+      (await popups.at('/hosted/sign-up')).win.close();
+      await until(() => el.state === 'idle', 3000, 'idle again');
+    });
+
     it('insufficient funds: opens the top-up window, then the purchase continues with the same key', async () => {
       services.session.set(TOKEN);
       backend.balance = 10;
