@@ -14,7 +14,7 @@ export { SubscribeFormElement, type SubscribeFormState } from './components/subs
 export { ScaHandlerElement, type ScaHandlerMode, type ScaHandlerState } from './components/sca-handler';
 export { BackendError } from './services/backend-error';
 export type { AccessState } from './services/entitlement-store';
-export type { PurchaseTarget } from './services/purchase-flow';
+export type { PurchaseTarget } from './services/purchase-journey';
 export type * from './protocol';
 
 installPurchaseTriggers();

@@ -5,7 +5,7 @@ import { PaywallWindowEvent } from '../events/window';
 import { PaymentMethod } from '../protocol';
 import { BackendError } from '../services/backend-error';
 import type { AccessState } from '../services/entitlement-store';
-import { productOf, type PurchaseTarget } from '../services/purchase-flow';
+import { productOf, type PurchaseTarget } from '../services/purchase-journey';
 import { accessAfterResume, configure, withServices, type PaywallApiConfig } from './backend';
 import { watchTriggers } from './purchase-triggers';
 

@@ -1,6 +1,6 @@
 import { BackendError } from '../services/backend-error';
 import type { AccessState } from '../services/entitlement-store';
-import { productOf, type PurchaseTarget } from '../services/purchase-flow';
+import { productOf, type PurchaseTarget } from '../services/purchase-journey';
 import { sanitizedContainer } from '../components/internal/sanitize';
 import { accessAfterResume, servicesNear, withServices } from './backend';
 

@@ -3,7 +3,7 @@ import { PaywallErrorEvent } from '../events/error';
 import { PaywallWindowEvent } from '../events/window';
 import type { PaymentMethod } from '../protocol';
 import { BackendError } from '../services/backend-error';
-import { productOf, type PurchaseTarget } from '../services/purchase-flow';
+import { productOf, type PurchaseTarget } from '../services/purchase-journey';
 import { servicesNear } from './backend';
 
 const SELECTOR = '[data-paywall-product], [data-paywall-offer]';

@@ -8,7 +8,8 @@ import { PaywallErrorEvent } from '../events/error';
 import { PaywallWindowEvent } from '../events/window';
 import { errorText, formatDuration, formatMoney } from '../i18n/messages';
 import { BackendError } from '../services/backend-error';
-import type { PurchaseStep, PurchaseTarget } from '../services/purchase-flow';
+import type { PurchaseStep } from '../services/hosted-journey';
+import type { PurchaseTarget } from '../services/purchase-journey';
 import { PaywallElement } from './internal/paywall-element';
 import { tokens } from './internal/shared-styles';
 
@@ -132,7 +133,7 @@ export class PaywallButtonElement extends PaywallElement {
     this.#subscribedTo = this.#subscriptionKey();
     if (!services || !product) return;
     // A new product starts over (an error of the previous one is no longer true); one being bought stays busy.
-    this.state = services.purchases.inProgress(product) ? 'working' : 'checking';
+    this.state = services.journeys.inProgress(product) ? 'working' : 'checking';
     this.errorMessage = '';
     // While this button's own purchase runs, its answer reports the grant (source `purchase`), even
     // when the notification of the same grant arrives first.
@@ -299,7 +300,7 @@ export class PaywallButtonElement extends PaywallElement {
 
   #showWindow() {
     const product = this.#target()?.product;
-    if (product) this.services?.purchases.showWindow(product);
+    if (product) this.services?.journeys.showWindow(product);
   }
 
   #label(price: string | null) {

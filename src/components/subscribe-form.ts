@@ -9,7 +9,7 @@ import { cardBrandName } from '../i18n/card-brand-names';
 import { providerName } from '../i18n/provider-names';
 import type { PaymentMethod, Plan, Subscription } from '../protocol';
 import { toBackendError } from '../services/backend-error';
-import type { PurchaseStep } from '../services/purchase-flow';
+import type { PurchaseStep } from '../services/hosted-journey';
 import { isCurrentSubscription } from '../services/subscription-store';
 import { PaywallElement } from './internal/paywall-element';
 import { tokens } from './internal/shared-styles';
@@ -219,7 +219,7 @@ export class SubscribeFormElement extends PaywallElement {
       }
     };
     // Synchronous inside the click: the sign-in or checkout window opens before anything is awaited.
-    services.purchases
+    services.subscribing
       .subscribe(plan.id, method, { onProgress })
       .then((subscription) => {
         this.#busy = false;

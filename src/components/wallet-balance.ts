@@ -7,7 +7,7 @@ import { PaywallWindowEvent } from '../events/window';
 import { errorText, formatMoney } from '../i18n/messages';
 import type { Wallet } from '../protocol';
 import { BackendError } from '../services/backend-error';
-import type { PurchaseOptions } from '../services/purchase-flow';
+import type { JourneyOptions } from '../services/hosted-journey';
 import { PaywallElement } from './internal/paywall-element';
 import { tokens } from './internal/shared-styles';
 
@@ -103,12 +103,12 @@ export class WalletBalanceElement extends PaywallElement {
   }
 
   /** Runs a hosted-window action, announcing it and its window; it must start synchronously inside the click. */
-  #run(action: (options: PurchaseOptions) => Promise<unknown>, announce: string) {
+  #run(action: (options: JourneyOptions) => Promise<unknown>, announce: string) {
     if (this.busy) return;
     this.busy = true;
     this.failed = false;
     this.status = announce;
-    const onProgress: PurchaseOptions['onProgress'] = (_step, window) => {
+    const onProgress: JourneyOptions['onProgress'] = (_step, window) => {
       if (!window) return;
       if (window === 'blocked') this.status = this.t.redirecting;
       this.dispatchEvent(new PaywallWindowEvent(window));
@@ -133,8 +133,8 @@ export class WalletBalanceElement extends PaywallElement {
   #signedOut() {
     const services = this.services!;
     return html`
-      <button part="sign-in" type="button" class="secondary" aria-busy=${this.busy} @click=${() => this.#run((options) => services.purchases.signIn('sign-in', options), this.t.signingIn)}>${this.t.signIn}</button>
-      <button part="sign-up" type="button" aria-busy=${this.busy} @click=${() => this.#run((options) => services.purchases.signIn('sign-up', options), this.t.signingIn)}>${this.t.signUp}</button>
+      <button part="sign-in" type="button" class="secondary" aria-busy=${this.busy} @click=${() => this.#run((options) => services.account.signIn('sign-in', options), this.t.signingIn)}>${this.t.signIn}</button>
+      <button part="sign-up" type="button" aria-busy=${this.busy} @click=${() => this.#run((options) => services.account.signIn('sign-up', options), this.t.signingIn)}>${this.t.signUp}</button>
     `;
   }
 
@@ -145,7 +145,7 @@ export class WalletBalanceElement extends PaywallElement {
     const shown = this.wallet ? formatMoney(this.wallet.balance, this.wallet.currency, this.locale) : this.failed ? null : t.loading;
     return html`
       ${shown === null ? nothing : html`<span part="balance" class="balance"><span class="visually-hidden">${t.balance}: </span>${shown}</span>`}
-      <button part="top-up" type="button" aria-busy=${this.busy} @click=${() => this.#run((options) => services.purchases.topUp(options), t.toppingUp)}>${t.topUp}</button>
+      <button part="top-up" type="button" aria-busy=${this.busy} @click=${() => this.#run((options) => services.account.topUp(options), t.toppingUp)}>${t.topUp}</button>
       <button part="sign-out" type="button" class="secondary" @click=${() => services.signOut().catch((error) => this.#fail(error))}>${t.signOut}</button>
     `;
   }

@@ -11,7 +11,7 @@ import { WalletProvider, type WalletConnection } from '../protocol';
 import { BackendError } from '../services/backend-error';
 import { HostedWindow } from '../services/hosted-window';
 import type { PaywallServices } from '../services/paywall-services';
-import type { PurchaseOptions } from '../services/purchase-flow';
+import type { JourneyOptions } from '../services/hosted-journey';
 import { PaywallElement } from './internal/paywall-element';
 import { tokens } from './internal/shared-styles';
 
@@ -138,12 +138,12 @@ export class WalletConnectElement extends PaywallElement {
 
   /** Opens the hosted sign-in inside the click; a blocked window continues in this tab. */
   #signIn() {
-    const onProgress: PurchaseOptions['onProgress'] = (_step, window) => {
+    const onProgress: JourneyOptions['onProgress'] = (_step, window) => {
       if (!window) return;
       if (window === 'blocked') [this.failed, this.status] = [false, this.t.redirecting];
       this.dispatchEvent(new PaywallWindowEvent(window));
     };
-    this.services!.purchases.signIn('sign-in', { onProgress }).catch((error) => this.#fail(error));
+    this.services!.account.signIn('sign-in', { onProgress }).catch((error) => this.#fail(error));
   }
 
   /** Opens the hosted window synchronously inside the click, then sends it to the backend's connect page. */

@@ -8,7 +8,10 @@ export { HostedWindow, HostedWindowEvent, type HostedWindowEventType } from './h
 export { NotificationSocket, type NotificationSocketOptions } from './notification-socket';
 export { WalletStore } from './wallet-store';
 export { WalletConnectionStore } from './wallet-connection-store';
-export { PurchaseFlow, type PurchaseFlowDeps, type PurchaseOptions, type PurchaseStep, type PurchaseTarget } from './purchase-flow';
+export { HostedJourneys, HostedJourney, type HostedJourneysDeps, type JourneyOptions, type PurchaseStep } from './hosted-journey';
+export { PurchaseJourney, type PurchaseJourneyDeps, type PurchaseOptions, type PurchaseTarget } from './purchase-journey';
+export { SubscriptionJourney, type SubscriptionJourneyDeps } from './subscription-journey';
+export { AccountJourney } from './account-journey';
 export { SubscriptionStore, isCurrentSubscription } from './subscription-store';
 export { ScaFlow, FINAL_INTENT_STATUSES, type ScaAction, type ScaFlowDeps, type ScaNotifications } from './sca-flow';
 export { PaywallServices, type PaywallServicesOptions } from './paywall-services';

@@ -1,11 +1,14 @@
 import type { Wallet } from '../protocol';
 import { BackendClient, resolveBaseUrl } from './backend-client';
 import { ContentLoader } from './content-loader';
+import { AccountJourney } from './account-journey';
 import { EntitlementStore } from './entitlement-store';
+import { HostedJourneys } from './hosted-journey';
 import { NotificationSocket } from './notification-socket';
-import { PurchaseFlow } from './purchase-flow';
+import { PurchaseJourney } from './purchase-journey';
 import { ScaFlow } from './sca-flow';
 import { SessionStore, type StorageKind } from './session-store';
+import { SubscriptionJourney } from './subscription-journey';
 import { SubscriptionStore } from './subscription-store';
 import { WalletConnectionStore } from './wallet-connection-store';
 import { WalletStore } from './wallet-store';
@@ -48,7 +51,12 @@ export class PaywallServices {
   /** Paid fragments, loaded together when many parts unlock at once. */
   readonly content: ContentLoader;
   readonly wallet: WalletStore;
-  readonly purchases: PurchaseFlow;
+  /** The hosted journeys on their way (one window each), for joining and bringing a window back. */
+  readonly journeys: HostedJourneys;
+  readonly purchases: PurchaseJourney;
+  readonly subscribing: SubscriptionJourney;
+  /** Sign-in and top-up. */
+  readonly account: AccountJourney;
   /** The reader's subscriptions, live. */
   readonly subscriptions: SubscriptionStore;
   /** The reader's wallet connections (Milkipay), one load shared by every `<wallet-connect>`. */
@@ -93,6 +101,7 @@ export class PaywallServices {
     this.wallet = new WalletStore(this.client, this.session, this.notifications);
     this.subscriptions = new SubscriptionStore(this.client, this.session, this.notifications);
     this.walletConnections = new WalletConnectionStore(this.client, this.session);
+    this.journeys = new HostedJourneys({ client: this.client, session: this.session, ...(options.navigate && { navigate: options.navigate }) });
     this.sca = new ScaFlow({
       client: this.client,
       session: this.session,
@@ -100,18 +109,13 @@ export class PaywallServices {
       entitlements: this.entitlements,
       subscriptions: this.subscriptions,
       // A checkout shows its own 3-D Secure step in its window; the page-level handler leaves it alone.
-      ownWindowOpen: () => this.purchases.checkoutOpen,
+      ownWindowOpen: () => this.journeys.checkoutOpen,
       ...(options.navigate && { navigate: options.navigate }),
     });
-    this.purchases = new PurchaseFlow({
-      client: this.client,
-      session: this.session,
-      entitlements: this.entitlements,
-      wallet: this.wallet,
-      subscriptions: this.subscriptions,
-      sca: this.sca,
-      ...(options.navigate && { navigate: options.navigate }),
-    });
+    const journeys = { journeys: this.journeys, entitlements: this.entitlements, wallet: this.wallet };
+    this.purchases = new PurchaseJourney({ ...journeys, sca: this.sca });
+    this.subscribing = new SubscriptionJourney({ ...journeys, subscriptions: this.subscriptions });
+    this.account = new AccountJourney(journeys);
     // A purchase that left through the redirect fallback completes on return even if no element
     // asks; elements that call resumePending() get this same promise, errors included.
     this.purchases.resumePending().catch(() => undefined);
@@ -119,7 +123,7 @@ export class PaywallServices {
 
   /** Opens the hosted sign-in (default for readers seen before) or sign-up; call it inside a click. */
   signIn(mode?: 'sign-in' | 'sign-up'): Promise<void> {
-    return this.purchases.signIn(mode);
+    return this.account.signIn(mode);
   }
 
   /** Signs out here at once (elements re-lock), and on the server when it can be reached. */
@@ -133,7 +137,7 @@ export class PaywallServices {
 
   /** Opens the hosted top-up window; call it inside a click. Resolves with the new balance. */
   async openTopUp(): Promise<Wallet | null> {
-    await this.purchases.topUp();
+    await this.account.topUp();
     return this.wallet.wallet;
   }
 

@@ -41,6 +41,13 @@ export interface ScaFlowDeps {
 
 export const FINAL_INTENT_STATUSES: ReadonlySet<PaymentIntent['status']> = new Set(['succeeded', 'failed', 'canceled']);
 
+/** Why an intent that did not succeed granted nothing: the one mapping of intent states to errors. */
+export function intentError(intent: PaymentIntent): BackendError {
+  if (intent.status === 'failed') return new BackendError(intent.failure?.code ?? 'authentication_failed', intent.failure?.message ?? 'The payment was not authenticated.');
+  if (intent.status === 'canceled') return new BackendError('intent_expired', 'This payment has expired. Nothing was charged.');
+  return new BackendError('authentication_required', 'Confirm the payment on the 3-D Secure page first.');
+}
+
 /** Notifications that end (or move on) an intent: a reason to look at it again. */
 const OUTCOMES = new Set(['payment.card.success', 'payment.card.failed', 'subscribe.success', 'subscribe.failed']);
 
@@ -198,8 +205,7 @@ export class ScaFlow {
     history.replaceState(history.state, '', url.href);
     if (!this.#session.signedIn) throw new BackendError('sign_in_required', 'Sign in to complete the payment.');
     const intent = await this.confirm(id);
-    if (intent.status === 'failed') throw new BackendError(intent.failure?.code ?? 'authentication_failed', intent.failure?.message ?? 'The payment was not authenticated.');
-    if (intent.status === 'canceled') throw new BackendError('intent_expired', 'This payment has expired. Nothing was charged.');
+    if (intent.status === 'failed' || intent.status === 'canceled') throw intentError(intent);
     return intent;
   }
 

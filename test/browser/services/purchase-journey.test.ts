@@ -3,7 +3,8 @@ import { BackendClient } from '../../../src/services/backend-client';
 import { BackendError } from '../../../src/services/backend-error';
 import { EntitlementStore } from '../../../src/services/entitlement-store';
 import { NotificationSocket } from '../../../src/services/notification-socket';
-import { PurchaseFlow, type PurchaseStep } from '../../../src/services/purchase-flow';
+import { HostedJourneys, type PurchaseStep } from '../../../src/services/hosted-journey';
+import { PurchaseJourney } from '../../../src/services/purchase-journey';
 import { SessionStore } from '../../../src/services/session-store';
 import { WalletStore } from '../../../src/services/wallet-store';
 import { BACKEND, FakeBackend, clearStorage, sleep, useMockServiceWorker } from '../helpers/mock-backend';
@@ -21,7 +22,8 @@ function page(navigated: string[] = []) {
   const notifications = new NotificationSocket(BACKEND, session);
   const entitlements = new EntitlementStore(client, session);
   const wallet = new WalletStore(client, session, notifications);
-  const flow = new PurchaseFlow({ client, session, entitlements, wallet, navigate: (url) => navigated.push(url) });
+  const journeys = new HostedJourneys({ client, session, navigate: (url) => navigated.push(url) });
+  const flow = new PurchaseJourney({ journeys, entitlements, wallet });
   return { session, client, entitlements, wallet, flow, navigated };
 }
 
@@ -36,7 +38,7 @@ function progressLog() {
   return { log, onProgress: (step: PurchaseStep, window?: string) => log.push(window ? `${step}:${window}` : step) };
 }
 
-describe('PurchaseFlow', () => {
+describe('PurchaseJourney', () => {
   useMockServiceWorker();
   let backend: FakeBackend;
   let popups: Popups;
