@@ -2,7 +2,7 @@ import { css, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import * as z from 'zod/mini';
 import { Currency, decodeOfferToken, MinorUnits, PaymentMethod, ProductId } from '../protocol';
-import { SubscriptionController } from '../controllers/subscription-controller';
+import { FollowController } from '../controllers/follow-controller';
 import { PaywallAccessEvent } from '../events/access';
 import { PaywallErrorEvent } from '../events/error';
 import { PaywallWindowEvent } from '../events/window';
@@ -123,28 +123,30 @@ export class PaywallButtonElement extends PaywallElement {
   @state() private status = '';
   @state() private hasLabel = false;
 
-  #subscribedTo: string | null = null;
   /** Why the element cannot work (backend or attributes), shown instead of the button. */
   #problem: string | null = null;
 
-  #access = new SubscriptionController(this, () => {
-    const services = this.services;
-    const product = this.#target()?.product;
-    this.#subscribedTo = this.#subscriptionKey();
-    if (!services || !product) return;
-    // A new product starts over (an error of the previous one is no longer true); one being bought stays busy.
-    this.state = services.journeys.inProgress(product) ? 'working' : 'checking';
-    this.errorMessage = '';
-    // While this button's own purchase runs, its answer reports the grant (source `purchase`), even
-    // when the notification of the same grant arrives first.
-    const unsubscribe = services.entitlements.subscribe(product, (access) => !(this.#buying && access.granted) && this.#onAccess(access.granted, access.expiresAt, access.source === 'purchase' ? 'purchase' : access.source === 'notification' ? 'notification' : access.source === 'other-tab' ? 'other-tab' : 'check'));
-    const known = services.entitlements.get(product);
-    if (known) this.#onAccess(known.granted, known.expiresAt, 'check');
-    else {
-      if (!this.hasUpdated && this.state === 'checking') this.#awaitFirstAnswer();
-      services.entitlements.check(product).catch((error) => this.#fail(error));
-    }
-    return unsubscribe;
+  /** A new backend, product or price starts over (an error about the old ones is stale). */
+  #access = new FollowController(this, {
+    args: () => [this.backendUrl, JSON.stringify(this.#target())] as const,
+    follow: () => {
+      const services = this.services;
+      const product = this.#target()?.product;
+      if (!services || !product) return;
+      // A new product starts over (an error of the previous one is no longer true); one being bought stays busy.
+      this.state = services.journeys.inProgress(product) ? 'working' : 'checking';
+      this.errorMessage = '';
+      // While this button's own purchase runs, its answer reports the grant (source `purchase`), even
+      // when the notification of the same grant arrives first.
+      const unsubscribe = services.entitlements.subscribe(product, (access) => !(this.#buying && access.granted) && this.#onAccess(access.granted, access.expiresAt, access.source === 'purchase' ? 'purchase' : access.source === 'notification' ? 'notification' : access.source === 'other-tab' ? 'other-tab' : 'check'));
+      const known = services.entitlements.get(product);
+      if (known) this.#onAccess(known.granted, known.expiresAt, 'check');
+      else {
+        if (!this.hasUpdated && this.state === 'checking') this.#awaitFirstAnswer();
+        services.entitlements.check(product).catch((error) => this.#fail(error));
+      }
+      return unsubscribe;
+    },
   });
 
   /** Set while the first render waits for the first answer (see FIRST_ANSWER_PATIENCE_MS). */
@@ -171,7 +173,7 @@ export class PaywallButtonElement extends PaywallElement {
    * it waits, so showing it later moves nothing.
    */
   protected override shouldUpdate(changed: PropertyValues): boolean {
-    if (this.isConnected && this.#subscriptionKey() !== this.#subscribedTo) this.#access.refresh();
+    this.#access.sync();
     return this.#patience === null && super.shouldUpdate(changed);
   }
 
@@ -204,11 +206,6 @@ export class PaywallButtonElement extends PaywallElement {
 
   #target() {
     return this.#read().target;
-  }
-
-  /** What the state depends on: a new backend, product or price starts over (an error about the old ones is stale). */
-  #subscriptionKey(): string {
-    return `${this.backendUrl}|${JSON.stringify(this.#target())}`;
   }
 
   protected override willUpdate(): void {

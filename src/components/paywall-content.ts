@@ -3,7 +3,7 @@ import { property, state } from 'lit/decorators.js';
 import { Task } from '@lit/task';
 import * as z from 'zod/mini';
 import { ProductId } from '../protocol';
-import { SubscriptionController } from '../controllers/subscription-controller';
+import { FollowController } from '../controllers/follow-controller';
 import { PaywallAccessEvent, type AccessEventSource } from '../events/access';
 import { PaywallDeniedEvent } from '../events/denied';
 import { PaywallErrorEvent } from '../events/error';
@@ -68,25 +68,26 @@ export class PaywallContentElement extends PaywallElement {
   /** The fragment asked for on access; `ready` when the access answer brought it along. */
   #early: { product: string; fragment: Promise<string>; ready: boolean } | null = null;
   #earlyAbort: AbortController | null = null;
-  #subscribedTo: string | null = null;
   #problem: string | null = null;
   #errorCode = 'generic';
   /** Counts connections: paid content leaves with the element and is loaded again when it returns. */
   @state() private connection = 0;
 
-  #follow = new SubscriptionController(this, () => {
-    const services = this.services;
-    const product = this.#product();
-    this.#subscribedTo = `${this.backendUrl}|${product}`;
-    if (!services || !product) return;
-    this.access = null;
-    this.state = 'checking';
-    const unsubscribe = services.entitlements.subscribe(product, (access) => this.#onAccess(access));
-    const known = services.entitlements.get(product);
-    if (known) this.#onAccess(known);
-    // Shown from the backend: the answer that grants it brings the fragment along.
-    else services.entitlements.check(product, { content: !this.inline && !this.src }).catch((error) => this.#fail(error));
-    return unsubscribe;
+  #follow = new FollowController(this, {
+    args: () => [this.backendUrl, this.#product()] as const,
+    follow: () => {
+      const services = this.services;
+      const product = this.#product();
+      if (!services || !product) return;
+      this.access = null;
+      this.state = 'checking';
+      const unsubscribe = services.entitlements.subscribe(product, (access) => this.#onAccess(access));
+      const known = services.entitlements.get(product);
+      if (known) this.#onAccess(known);
+      // Shown from the backend: the answer that grants it brings the fragment along.
+      else services.entitlements.check(product, { content: !this.inline && !this.src }).catch((error) => this.#fail(error));
+      return unsubscribe;
+    },
   });
 
   #load = new Task(this, {
@@ -139,7 +140,7 @@ export class PaywallContentElement extends PaywallElement {
   }
 
   protected override willUpdate(): void {
-    if (this.isConnected && `${this.backendUrl}|${this.#product()}` !== this.#subscribedTo) this.#follow.refresh();
+    this.#follow.sync();
     this.#problem = this.problem(() => (this.#product() ? null : this.product ? `product="${this.product}" is not a valid product id` : 'the product attribute is missing'));
     if (this.#problem) this.state = 'error';
   }

@@ -1,6 +1,6 @@
 import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { SubscriptionController } from '../controllers/subscription-controller';
+import { FollowController } from '../controllers/follow-controller';
 import { PaywallAccessEvent, type AccessEventSource } from '../events/access';
 import { PaywallErrorEvent } from '../events/error';
 import { PaywallRequiresActionEvent } from '../events/requires-action';
@@ -78,23 +78,24 @@ export class ScaHandlerElement extends PaywallElement {
   /** The action a blocked window left waiting for the reader's click. */
   #waiting: ScaAction | null = null;
   #problem: string | null = null;
-  #backend: string | null = null;
   /** The `?payment_intent=` return is completed (and reported) by one element once. */
   #resumed = false;
 
-  #follow = new SubscriptionController(this, () => {
-    const services = this.services;
-    this.#backend = this.backendUrl;
-    if (!services) return;
-    if (!this.#resumed) {
-      this.#resumed = true;
-      this.#resume(services);
-    }
-    return services.sca.onAction((action) => this.#onAction(services, action));
+  #follow = new FollowController(this, {
+    args: () => [this.backendUrl] as const,
+    follow: () => {
+      const services = this.services;
+      if (!services) return;
+      if (!this.#resumed) {
+        this.#resumed = true;
+        this.#resume(services);
+      }
+      return services.sca.onAction((action) => this.#onAction(services, action));
+    },
   });
 
   protected override willUpdate(): void {
-    if (this.isConnected && this.backendUrl !== this.#backend) this.#follow.refresh();
+    this.#follow.sync();
     this.#problem = this.problem(() => (this.mode === 'popup' || this.mode === 'redirect' ? null : `mode="${this.mode}" must be "popup" or "redirect"`));
     if (this.#problem) this.state = 'error';
   }

@@ -1,6 +1,6 @@
 import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { SubscriptionController } from '../controllers/subscription-controller';
+import { FollowController } from '../controllers/follow-controller';
 import { PaywallErrorEvent } from '../events/error';
 import { PaywallSubscriptionEvent } from '../events/subscription';
 import { PaywallWindowEvent } from '../events/window';
@@ -113,7 +113,6 @@ export class SubscribeFormElement extends PaywallElement {
   @state() private errorMessage = '';
 
   #problem: string | null = null;
-  #key: string | null = null;
   /** `id:status` of the subscription last reported, undefined before the first answer. */
   #reported: string | null | undefined = undefined;
   #busy = false;
@@ -123,25 +122,27 @@ export class SubscribeFormElement extends PaywallElement {
   /** Where focus goes after the next render. */
   #focusNext: string | null = null;
 
-  #follow = new SubscriptionController(this, () => {
-    const services = this.services;
-    this.#key = `${this.backendUrl}|${this.plans}`;
-    if (!services) return;
-    this.catalog = null;
-    services.client.catalog().then(
-      ({ plans }) => (this.catalog = plans),
-      (error) => this.#fail(error),
-    );
-    const offSubscriptions = services.subscriptions.subscribe((list) => this.#onSubscriptions(list));
-    const offSession = services.session.subscribe((token) => {
-      if (!token) this.#onSubscriptions(null);
-    });
-    this.subscriptions = services.subscriptions.subscriptions;
-    if (services.session.signedIn && !this.subscriptions) services.subscriptions.refresh().catch((error) => this.#fail(error));
-    return () => {
-      offSubscriptions();
-      offSession();
-    };
+  #follow = new FollowController(this, {
+    args: () => [this.backendUrl, this.plans] as const,
+    follow: () => {
+      const services = this.services;
+      if (!services) return;
+      this.catalog = null;
+      services.client.catalog().then(
+        ({ plans }) => (this.catalog = plans),
+        (error) => this.#fail(error),
+      );
+      const offSubscriptions = services.subscriptions.subscribe((list) => this.#onSubscriptions(list));
+      const offSession = services.session.subscribe((token) => {
+        if (!token) this.#onSubscriptions(null);
+      });
+      this.subscriptions = services.subscriptions.subscriptions;
+      if (services.session.signedIn && !this.subscriptions) services.subscriptions.refresh().catch((error) => this.#fail(error));
+      return () => {
+        offSubscriptions();
+        offSession();
+      };
+    },
   });
 
   get #planIds(): string[] {
@@ -172,7 +173,7 @@ export class SubscribeFormElement extends PaywallElement {
   }
 
   protected override willUpdate(): void {
-    if (this.isConnected && `${this.backendUrl}|${this.plans}` !== this.#key) this.#follow.refresh();
+    this.#follow.sync();
     this.#problem = this.problem(() => {
       const ids = this.#planIds;
       if (!ids.length) return 'plans="…" is empty: name the plan ids to offer';

@@ -1,6 +1,6 @@
 import { css, html, nothing } from 'lit';
 import { state } from 'lit/decorators.js';
-import { SubscriptionController } from '../controllers/subscription-controller';
+import { FollowController } from '../controllers/follow-controller';
 import { PaywallBalanceEvent } from '../events/balance';
 import { PaywallErrorEvent } from '../events/error';
 import { PaywallWindowEvent } from '../events/window';
@@ -54,34 +54,35 @@ export class WalletBalanceElement extends PaywallElement {
   @state() private status = '';
   /** The status is an error (styled as one), not progress. */
   @state() private failed = false;
-  #backend: string | null = null;
   #problem: string | null = null;
 
-  #follow = new SubscriptionController(this, () => {
-    const services = this.services;
-    this.#backend = this.backendUrl;
-    if (!services) return;
-    const offSession = services.session.subscribe((token) => {
-      this.signedIn = token !== null;
-      if (this.signedIn) services.wallet.refresh().catch((error) => this.#fail(error));
-    });
-    const offWallet = services.wallet.subscribe((wallet) => {
-      if (wallet) this.#clearError();
-      const changed = wallet?.balance !== this.wallet?.balance || wallet?.currency !== this.wallet?.currency;
-      this.wallet = wallet;
-      if (changed) this.dispatchEvent(new PaywallBalanceEvent(wallet?.balance ?? null, wallet?.currency ?? null));
-    });
-    this.signedIn = services.session.signedIn;
-    this.wallet = services.wallet.wallet;
-    if (this.signedIn && !this.wallet) services.wallet.refresh().catch((error) => this.#fail(error));
-    return () => {
-      offSession();
-      offWallet();
-    };
+  #follow = new FollowController(this, {
+    args: () => [this.backendUrl] as const,
+    follow: () => {
+      const services = this.services;
+      if (!services) return;
+      const offSession = services.session.subscribe((token) => {
+        this.signedIn = token !== null;
+        if (this.signedIn) services.wallet.refresh().catch((error) => this.#fail(error));
+      });
+      const offWallet = services.wallet.subscribe((wallet) => {
+        if (wallet) this.#clearError();
+        const changed = wallet?.balance !== this.wallet?.balance || wallet?.currency !== this.wallet?.currency;
+        this.wallet = wallet;
+        if (changed) this.dispatchEvent(new PaywallBalanceEvent(wallet?.balance ?? null, wallet?.currency ?? null));
+      });
+      this.signedIn = services.session.signedIn;
+      this.wallet = services.wallet.wallet;
+      if (this.signedIn && !this.wallet) services.wallet.refresh().catch((error) => this.#fail(error));
+      return () => {
+        offSession();
+        offWallet();
+      };
+    },
   });
 
   protected override willUpdate(): void {
-    if (this.isConnected && this.backendUrl !== this.#backend) this.#follow.refresh();
+    this.#follow.sync();
     this.#problem = this.problem();
   }
 

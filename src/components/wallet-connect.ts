@@ -1,7 +1,7 @@
 import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import * as z from 'zod/mini';
-import { SubscriptionController } from '../controllers/subscription-controller';
+import { FollowController } from '../controllers/follow-controller';
 import { PaywallErrorEvent } from '../events/error';
 import { PaywallWalletConnectEvent } from '../events/wallet-connect';
 import { PaywallWindowEvent } from '../events/window';
@@ -56,32 +56,31 @@ export class WalletConnectElement extends PaywallElement {
   @state() private busy = false;
   @state() private status = '';
   @state() private failed = false;
-  #backend: string | null = null;
-  #provider: string | null = null;
   #problem: string | null = null;
 
-  #follow = new SubscriptionController(this, () => {
-    const services = this.services;
-    this.#backend = this.backendUrl;
-    this.#provider = this.provider;
-    // An unknown provider shows the configuration error alone: nothing to load for it.
-    if (!services || !this.#known) return;
-    const offSession = services.session.subscribe((token) => {
-      this.signedIn = token !== null;
-      if (this.signedIn) this.#refresh(services);
-    });
-    const offConnections = services.walletConnections.subscribe((connections) => this.#apply(connections));
-    this.signedIn = services.session.signedIn;
-    this.#apply(services.walletConnections.connections);
-    if (this.signedIn && !services.walletConnections.connections) this.#refresh(services);
-    return () => {
-      offSession();
-      offConnections();
-    };
+  #follow = new FollowController(this, {
+    args: () => [this.backendUrl, this.provider] as const,
+    follow: () => {
+      const services = this.services;
+      // An unknown provider shows the configuration error alone: nothing to load for it.
+      if (!services || !this.#known) return;
+      const offSession = services.session.subscribe((token) => {
+        this.signedIn = token !== null;
+        if (this.signedIn) this.#refresh(services);
+      });
+      const offConnections = services.walletConnections.subscribe((connections) => this.#apply(connections));
+      this.signedIn = services.session.signedIn;
+      this.#apply(services.walletConnections.connections);
+      if (this.signedIn && !services.walletConnections.connections) this.#refresh(services);
+      return () => {
+        offSession();
+        offConnections();
+      };
+    },
   });
 
   protected override willUpdate(): void {
-    if (this.isConnected && (this.backendUrl !== this.#backend || this.provider !== this.#provider)) this.#follow.refresh();
+    this.#follow.sync();
     this.#problem = this.problem(() => (this.#known ? null : `unknown wallet provider "${this.provider}"`));
   }
 
