@@ -4,10 +4,8 @@ import * as z from 'zod/mini';
 import { Currency, decodeOfferToken, MinorUnits, PaymentMethod, ProductId } from '../protocol';
 import { FollowController } from '../controllers/follow-controller';
 import { PaywallAccessEvent } from '../events/access';
-import { PaywallErrorEvent } from '../events/error';
 import { PaywallWindowEvent } from '../events/window';
-import { errorText, formatDuration, formatMoney } from '../i18n/messages';
-import { BackendError } from '../services/backend-error';
+import { formatDuration, formatMoney } from '../i18n/messages';
 import type { PurchaseStep } from '../services/hosted-journey';
 import type { PurchaseTarget } from '../services/purchase-journey';
 import { PaywallElement } from './internal/paywall-element';
@@ -239,19 +237,11 @@ export class PaywallButtonElement extends PaywallElement {
 
   #fail(error: unknown) {
     this.#stopWaiting();
-    const code = error instanceof BackendError ? error.code : 'generic';
-    // The page is leaving for the hosted page in this tab; the purchase resumes on return.
-    if (code === 'popup_blocked') return;
-    const message = errorText(this.locale, code, error instanceof Error ? error.message : undefined);
-    if (code === 'popup_closed') {
-      this.state = 'idle';
-      this.status = message;
-    } else {
-      this.state = 'error';
-      this.errorMessage = message;
-      this.status = message;
-    }
-    this.dispatchEvent(new PaywallErrorEvent(code, message, this.#target()?.product));
+    const failure = this.fail(error, { product: this.#target()?.product });
+    if (!failure) return;
+    this.state = failure.closed ? 'idle' : 'error';
+    if (!failure.closed) this.errorMessage = failure.message;
+    this.status = failure.message;
   }
 
   #onClick() {

@@ -6,9 +6,7 @@ import { ProductId } from '../protocol';
 import { FollowController } from '../controllers/follow-controller';
 import { PaywallAccessEvent, type AccessEventSource } from '../events/access';
 import { PaywallDeniedEvent } from '../events/denied';
-import { PaywallErrorEvent } from '../events/error';
 import { errorText } from '../i18n/messages';
-import { BackendError } from '../services/backend-error';
 import type { AccessState } from '../services/entitlement-store';
 import { PaywallElement } from './internal/paywall-element';
 import { sanitizedContainer } from './internal/sanitize';
@@ -205,11 +203,10 @@ export class PaywallContentElement extends PaywallElement {
   }
 
   #fail(error: unknown) {
-    const code = error instanceof BackendError ? error.code : 'generic';
-    if (code === 'aborted') return;
+    const failure = this.fail(error, { product: this.#product() });
+    if (!failure) return;
     this.state = 'error';
-    this.#errorCode = code;
-    this.dispatchEvent(new PaywallErrorEvent(code, errorText(this.locale, code, (error as Error)?.message), this.#product() ?? undefined));
+    this.#errorCode = failure.code;
   }
 
   override connectedCallback(): void {

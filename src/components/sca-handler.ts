@@ -2,13 +2,11 @@ import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { FollowController } from '../controllers/follow-controller';
 import { PaywallAccessEvent, type AccessEventSource } from '../events/access';
-import { PaywallErrorEvent } from '../events/error';
 import { PaywallRequiresActionEvent } from '../events/requires-action';
 import { PaywallSubscriptionEvent } from '../events/subscription';
 import { PaywallWindowEvent } from '../events/window';
-import { errorText } from '../i18n/messages';
 import type { PaymentIntent } from '../protocol';
-import { BackendError, toBackendError } from '../services/backend-error';
+import { BackendError } from '../services/backend-error';
 import { HostedWindow } from '../services/hosted-window';
 import type { PaywallServices } from '../services/paywall-services';
 import type { ScaAction } from '../services/sca-flow';
@@ -207,18 +205,11 @@ export class ScaHandlerElement extends PaywallElement {
   }
 
   #fail(error: unknown) {
-    const failure = toBackendError(error);
-    if (failure.code === 'aborted') return;
-    const message = errorText(this.locale, failure.code, failure.message);
-    if (failure.code === 'popup_closed') {
-      this.state = 'idle';
-      this.status = message;
-    } else {
-      this.state = 'error';
-      this.errorMessage = message;
-      this.status = message;
-    }
-    this.dispatchEvent(new PaywallErrorEvent(failure.code, message));
+    const failure = this.fail(error);
+    if (!failure) return;
+    this.state = failure.closed ? 'idle' : 'error';
+    if (!failure.closed) this.errorMessage = failure.message;
+    this.status = failure.message;
   }
 
   protected override render() {

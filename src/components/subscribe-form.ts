@@ -1,14 +1,12 @@
 import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { FollowController } from '../controllers/follow-controller';
-import { PaywallErrorEvent } from '../events/error';
 import { PaywallSubscriptionEvent } from '../events/subscription';
 import { PaywallWindowEvent } from '../events/window';
-import { errorText, formatDate, formatPlanPrice } from '../i18n/messages';
+import { formatDate, formatPlanPrice } from '../i18n/messages';
 import { cardBrandName } from '../i18n/card-brand-names';
 import { providerName } from '../i18n/provider-names';
 import type { PaymentMethod, Plan, Subscription } from '../protocol';
-import { toBackendError } from '../services/backend-error';
 import type { PurchaseStep } from '../services/hosted-journey';
 import { isCurrentSubscription } from '../services/subscription-store';
 import { PaywallElement } from './internal/paywall-element';
@@ -278,20 +276,13 @@ export class SubscribeFormElement extends PaywallElement {
   }
 
   #fail(error: unknown) {
-    const failure = toBackendError(error);
-    if (failure.code === 'popup_blocked' || failure.code === 'aborted') return;
-    const message = errorText(this.locale, failure.code, failure.message);
-    this.status = message;
-    this.#providerCancelUrl = failure.code === 'cancel_at_provider' ? failure.cancelUrl ?? '' : '';
-    if (failure.code === 'popup_closed') {
-      this.errorMessage = '';
-      this.state = 'ready';
-      this.requestUpdate();
-    } else {
-      this.errorMessage = message;
-      this.state = 'error';
-    }
-    this.dispatchEvent(new PaywallErrorEvent(failure.code, message));
+    const failure = this.fail(error);
+    if (!failure) return;
+    this.status = failure.message;
+    this.#providerCancelUrl = failure.code === 'cancel_at_provider' ? failure.error?.cancelUrl ?? '' : '';
+    this.errorMessage = failure.closed ? '' : failure.message;
+    this.state = failure.closed ? 'ready' : 'error';
+    if (failure.closed) this.requestUpdate();
   }
 
   #renderPlans() {

@@ -2,11 +2,9 @@ import { css, html, nothing } from 'lit';
 import { state } from 'lit/decorators.js';
 import { FollowController } from '../controllers/follow-controller';
 import { PaywallBalanceEvent } from '../events/balance';
-import { PaywallErrorEvent } from '../events/error';
 import { PaywallWindowEvent } from '../events/window';
-import { errorText, formatMoney } from '../i18n/messages';
+import { formatMoney } from '../i18n/messages';
 import type { Wallet } from '../protocol';
-import { BackendError } from '../services/backend-error';
 import type { JourneyOptions } from '../services/hosted-journey';
 import { PaywallElement } from './internal/paywall-element';
 import { tokens } from './internal/shared-styles';
@@ -87,14 +85,11 @@ export class WalletBalanceElement extends PaywallElement {
   }
 
   #fail(error: unknown) {
-    const code = error instanceof BackendError ? error.code : 'generic';
-    // The page is leaving for the hosted page in this tab (the "redirecting" status says so).
-    if (code === 'popup_blocked') return;
-    const message = errorText(this.locale, code, (error as Error)?.message);
-    this.status = message;
     // A window the reader closed is news, not an error.
-    this.failed = code !== 'popup_closed';
-    if (this.failed) this.dispatchEvent(new PaywallErrorEvent(code, message));
+    const failure = this.fail(error, { closedIsError: false });
+    if (!failure) return;
+    this.status = failure.message;
+    this.failed = !failure.closed;
   }
 
   #clearError() {

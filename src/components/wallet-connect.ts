@@ -2,13 +2,11 @@ import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import * as z from 'zod/mini';
 import { FollowController } from '../controllers/follow-controller';
-import { PaywallErrorEvent } from '../events/error';
 import { PaywallWalletConnectEvent } from '../events/wallet-connect';
 import { PaywallWindowEvent } from '../events/window';
 import { errorText } from '../i18n/messages';
 import { providerName } from '../i18n/provider-names';
 import { WalletProvider, type WalletConnection } from '../protocol';
-import { BackendError } from '../services/backend-error';
 import { HostedWindow } from '../services/hosted-window';
 import type { PaywallServices } from '../services/paywall-services';
 import type { JourneyOptions } from '../services/hosted-journey';
@@ -122,17 +120,16 @@ export class WalletConnectElement extends PaywallElement {
   }
 
   #fail(error: unknown) {
-    const code = error instanceof BackendError ? error.code : 'generic';
-    // Only a blocked sign-in gets here, and the page is leaving for it in this tab (the "redirecting" status says so).
-    if (code === 'popup_blocked') return;
-    if (code === 'popup_closed') this.status = '';
-    else this.#report(code, (error as Error)?.message);
+    const failure = this.fail(error, { closedIsError: false });
+    if (!failure) return;
+    this.failed = !failure.closed;
+    this.status = failure.closed ? '' : failure.message;
   }
 
   #report(code: string, message: string | undefined) {
     this.failed = true;
     this.status = errorText(this.locale, code, message);
-    this.dispatchEvent(new PaywallErrorEvent(code, this.status));
+    this.reportError(code, this.status);
   }
 
   /** Opens the hosted sign-in inside the click; a blocked window continues in this tab. */

@@ -2,10 +2,22 @@ import { LitElement } from 'lit';
 import { consume } from '@lit/context';
 import { property, state } from 'lit/decorators.js';
 import { paywallContext, type PaywallConfigValue } from '../../context/paywall-context';
-import { messages, toLocale, type Locale, type Messages } from '../../i18n/messages';
+import { errorText, messages, toLocale, type Locale, type Messages } from '../../i18n/messages';
+import { abortError, isBackendError, type BackendError } from '../../services/backend-error';
 import { PaywallServices } from '../../services/paywall-services';
 import type { StorageKind } from '../../services/session-store';
 import { PaywallErrorEvent } from '../../events/error';
+
+/** A failure as the reader is told of it. */
+export interface Failure {
+  /** The server's or the kit's code; `generic` for anything else thrown. */
+  code: string;
+  /** What to tell the reader, in the element's language. */
+  message: string;
+  /** The reader closed the hosted window: nothing happened, nothing was charged. */
+  closed: boolean;
+  error: BackendError | null;
+}
 
 /** Connected elements, re-rendered when a `lang` attribute changes (an app switching language). */
 const connected = new Set<PaywallElement>();
@@ -105,6 +117,27 @@ export class PaywallElement extends LitElement {
     }
     this.#reported = problem;
     return problem;
+  }
+
+  /**
+   * The one failure policy of the elements. Says nothing (null) for a cancelled request and for a
+   * blocked window (the page is leaving for the hosted page in this tab); otherwise dispatches
+   * `paywall-error` (for a window closed by hand only with `closedIsError`: for some elements that
+   * is news, not an error) and returns what to tell the reader, for the element to show.
+   */
+  protected fail(error: unknown, { product, closedIsError = true }: { product?: string | null | undefined; closedIsError?: boolean } = {}): Failure | null {
+    const known = isBackendError(error) ? error : error instanceof DOMException && error.name === 'AbortError' ? abortError() : null;
+    const code = known?.code ?? 'generic';
+    if (code === 'aborted' || code === 'popup_blocked') return null;
+    const message = errorText(this.locale, code, error instanceof Error ? error.message : undefined);
+    const closed = code === 'popup_closed';
+    if (!closed || closedIsError) this.reportError(code, message, product);
+    return { code, message, closed, error: known };
+  }
+
+  /** Dispatches `paywall-error` with what the reader is told. */
+  protected reportError(code: string, message: string, product?: string | null): void {
+    this.dispatchEvent(new PaywallErrorEvent(code, message, product ?? undefined));
   }
 
   /** What a reader sees for a problem: the backend is missing, or the element is set up wrong. */
