@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { PaywallAccessEvent } from '../events/access';
 import { PaywallErrorEvent } from '../events/error';
-import { PaywallWindowEvent } from '../events/window';
+import { hostedProgress } from '../controllers/hosted-progress';
 import { PaymentMethod } from '../protocol';
 import { BackendError } from '../services/backend-error';
 import type { AccessState } from '../services/entitlement-store';
@@ -39,7 +39,7 @@ export const paywall = {
       if (method !== undefined && !z.safeParse(PaymentMethod, method).success) {
         throw new BackendError('configuration_error', `"${String(method)}" is not a payment method (wallet or card).`);
       }
-      return services.purchases.purchase(what, { method: method ?? 'wallet', onProgress: (_step, window) => window && document.dispatchEvent(new PaywallWindowEvent(window, product)) });
+      return services.purchases.purchase(what, { method: method ?? 'wallet', onProgress: hostedProgress(document, { product }) });
     }).then(
       (access) => {
         document.dispatchEvent(new PaywallAccessEvent(access.product, access.expiresAt, 'purchase'));

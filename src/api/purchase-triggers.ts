@@ -1,6 +1,6 @@
 import { PaywallAccessEvent } from '../events/access';
 import { PaywallErrorEvent } from '../events/error';
-import { PaywallWindowEvent } from '../events/window';
+import { hostedProgress } from '../controllers/hosted-progress';
 import type { PaymentMethod } from '../protocol';
 import { BackendError } from '../services/backend-error';
 import { productOf, type PurchaseTarget } from '../services/purchase-journey';
@@ -77,11 +77,7 @@ function onClick(event: MouseEvent) {
     servicesNear(el)
       .purchases.purchase(target, {
         method,
-        onProgress: (_step, window) => {
-          if (!window) return;
-          el.dispatchEvent(new PaywallWindowEvent(window, product));
-          if (window === 'opened') mark(el, 'window-open');
-        },
+        onProgress: hostedProgress(el, { product, onPhase: (phase) => phase.kind === 'window-open' && mark(el, 'window-open') }),
       })
       .then((access) => {
         mark(el, 'granted');

@@ -3,10 +3,9 @@ import { property, state } from 'lit/decorators.js';
 import * as z from 'zod/mini';
 import { Currency, decodeOfferToken, MinorUnits, PaymentMethod, ProductId } from '../protocol';
 import { FollowController } from '../controllers/follow-controller';
+import { hostedProgress, hostedStepText } from '../controllers/hosted-progress';
 import { PaywallAccessEvent } from '../events/access';
-import { PaywallWindowEvent } from '../events/window';
 import { formatDuration, formatMoney } from '../i18n/messages';
-import type { PurchaseStep } from '../services/hosted-journey';
 import type { PurchaseTarget } from '../services/purchase-journey';
 import { PaywallElement } from './internal/paywall-element';
 import { tokens } from './internal/shared-styles';
@@ -252,24 +251,14 @@ export class PaywallButtonElement extends PaywallElement {
     this.state = 'working';
     this.errorMessage = '';
     this.status = this.t.working;
-    const hostedStatus = (step: PurchaseStep) => (step === 'topping-up' ? this.t.toppingUp : step === 'paying' ? this.t.paying : this.t.signingIn);
-    /** The hosted window is open (between `opened` and `completed` or `closed`), even while the server is asked in between. */
-    let windowShown = false;
-    const onProgress = (step: PurchaseStep, window?: 'opened' | 'completed' | 'closed' | 'blocked') => {
-      if (window) this.dispatchEvent(new PaywallWindowEvent(window, target.product));
-      if (window === 'opened') windowShown = true;
-      else if (window === 'completed' || window === 'closed') windowShown = false;
-      if (window === 'opened' || (!window && windowShown && (step === 'signing-in' || step === 'topping-up' || step === 'paying'))) {
-        // A card checkout's window opens in the click and shows the card form once the server answered.
-        this.state = 'window-open';
-        this.status = hostedStatus(step);
-      } else if (window === 'blocked') {
-        this.status = this.t.redirecting;
-      } else if (step !== 'granted') {
-        this.state = 'working';
-        this.status = this.t.working;
-      }
-    };
+    const onProgress = hostedProgress(this, {
+      product: target.product,
+      onPhase: (phase) => {
+        if (phase.kind === 'redirecting') return void (this.status = this.t.redirecting);
+        this.state = phase.kind;
+        this.status = phase.kind === 'window-open' ? hostedStepText(this.t, phase.step) : this.t.working;
+      },
+    });
     this.#buying = true;
     // Called synchronously inside the click, so the hosted window may open without being blocked.
     services.purchases

@@ -1,10 +1,10 @@
 import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { FollowController } from '../controllers/follow-controller';
+import { reportWindowEvents } from '../controllers/hosted-progress';
 import { PaywallAccessEvent, type AccessEventSource } from '../events/access';
 import { PaywallRequiresActionEvent } from '../events/requires-action';
 import { PaywallSubscriptionEvent } from '../events/subscription';
-import { PaywallWindowEvent } from '../events/window';
 import type { PaymentIntent } from '../protocol';
 import { BackendError } from '../services/backend-error';
 import { HostedWindow } from '../services/hosted-window';
@@ -131,7 +131,7 @@ export class ScaHandlerElement extends PaywallElement {
   /** Opens the 3-D Secure page in a window, or waits for a click when the browser blocks it. */
   #open(services: PaywallServices, action: ScaAction) {
     const win = HostedWindow.open(services.client.origin);
-    for (const type of ['opened', 'completed', 'closed', 'blocked'] as const) win.addEventListener(type, () => this.dispatchEvent(new PaywallWindowEvent(type, action.product)));
+    reportWindowEvents(win, this, action.product);
     if (win.blocked) {
       this.#waiting = action;
       this.state = 'blocked';

@@ -1,13 +1,12 @@
 import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { FollowController } from '../controllers/follow-controller';
+import { hostedProgress, hostedStepText } from '../controllers/hosted-progress';
 import { PaywallSubscriptionEvent } from '../events/subscription';
-import { PaywallWindowEvent } from '../events/window';
 import { formatDate, formatPlanPrice } from '../i18n/messages';
 import { cardBrandName } from '../i18n/card-brand-names';
 import { providerName } from '../i18n/provider-names';
 import type { PaymentMethod, Plan, Subscription } from '../protocol';
-import type { PurchaseStep } from '../services/hosted-journey';
 import { isCurrentSubscription } from '../services/subscription-store';
 import { PaywallElement } from './internal/paywall-element';
 import { tokens } from './internal/shared-styles';
@@ -205,18 +204,13 @@ export class SubscribeFormElement extends PaywallElement {
     this.state = 'working';
     this.errorMessage = '';
     this.status = this.t.working;
-    const onProgress = (step: PurchaseStep, window?: 'opened' | 'completed' | 'closed' | 'blocked') => {
-      if (window) this.dispatchEvent(new PaywallWindowEvent(window));
-      if (window === 'opened' || (window === undefined && (step === 'paying' || step === 'signing-in' || step === 'topping-up') && this.state === 'window-open')) {
-        this.state = 'window-open';
-        this.status = step === 'paying' ? this.t.paying : step === 'topping-up' ? this.t.toppingUp : this.t.signingIn;
-      } else if (window === 'blocked') {
-        this.status = this.t.redirecting;
-      } else if (!window && step === 'working') {
-        this.state = 'working';
-        this.status = this.t.working;
-      }
-    };
+    const onProgress = hostedProgress(this, {
+      onPhase: (phase) => {
+        if (phase.kind === 'redirecting') return void (this.status = this.t.redirecting);
+        this.state = phase.kind;
+        this.status = phase.kind === 'window-open' ? hostedStepText(this.t, phase.step) : this.t.working;
+      },
+    });
     // Synchronous inside the click: the sign-in or checkout window opens before anything is awaited.
     services.subscribing
       .subscribe(plan.id, method, { onProgress })

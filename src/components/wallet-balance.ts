@@ -1,8 +1,8 @@
 import { css, html, nothing } from 'lit';
 import { state } from 'lit/decorators.js';
 import { FollowController } from '../controllers/follow-controller';
+import { hostedProgress } from '../controllers/hosted-progress';
 import { PaywallBalanceEvent } from '../events/balance';
-import { PaywallWindowEvent } from '../events/window';
 import { formatMoney } from '../i18n/messages';
 import type { Wallet } from '../protocol';
 import type { JourneyOptions } from '../services/hosted-journey';
@@ -104,11 +104,7 @@ export class WalletBalanceElement extends PaywallElement {
     this.busy = true;
     this.failed = false;
     this.status = announce;
-    const onProgress: JourneyOptions['onProgress'] = (_step, window) => {
-      if (!window) return;
-      if (window === 'blocked') this.status = this.t.redirecting;
-      this.dispatchEvent(new PaywallWindowEvent(window));
-    };
+    const onProgress = hostedProgress(this, { onPhase: (phase) => phase.kind === 'redirecting' && void (this.status = this.t.redirecting) });
     action({ onProgress })
       .then(() => void (this.status = ''), (error) => this.#fail(error))
       .finally(() => (this.busy = false));

@@ -2,14 +2,13 @@ import { css, html, nothing } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import * as z from 'zod/mini';
 import { FollowController } from '../controllers/follow-controller';
+import { hostedProgress, reportWindowEvents } from '../controllers/hosted-progress';
 import { PaywallWalletConnectEvent } from '../events/wallet-connect';
-import { PaywallWindowEvent } from '../events/window';
 import { errorText } from '../i18n/messages';
 import { providerName } from '../i18n/provider-names';
 import { WalletProvider, type WalletConnection } from '../protocol';
 import { HostedWindow } from '../services/hosted-window';
 import type { PaywallServices } from '../services/paywall-services';
-import type { JourneyOptions } from '../services/hosted-journey';
 import { PaywallElement } from './internal/paywall-element';
 import { tokens } from './internal/shared-styles';
 
@@ -134,11 +133,7 @@ export class WalletConnectElement extends PaywallElement {
 
   /** Opens the hosted sign-in inside the click; a blocked window continues in this tab. */
   #signIn() {
-    const onProgress: JourneyOptions['onProgress'] = (_step, window) => {
-      if (!window) return;
-      if (window === 'blocked') [this.failed, this.status] = [false, this.t.redirecting];
-      this.dispatchEvent(new PaywallWindowEvent(window));
-    };
+    const onProgress = hostedProgress(this, { onPhase: (phase) => phase.kind === 'redirecting' && void ([this.failed, this.status] = [false, this.t.redirecting]) });
     this.services!.account.signIn('sign-in', { onProgress }).catch((error) => this.#fail(error));
   }
 
@@ -147,7 +142,7 @@ export class WalletConnectElement extends PaywallElement {
     const services = this.services!;
     if (this.busy) return;
     const win = HostedWindow.open(services.client.origin);
-    for (const type of ['opened', 'completed', 'closed', 'blocked'] as const) win.addEventListener(type, () => this.dispatchEvent(new PaywallWindowEvent(type)));
+    reportWindowEvents(win, this);
     // No window to send anywhere: starting a connection would only leave an unused link behind.
     if (win.blocked) return this.#report('popup_blocked', undefined);
     this.busy = true;
