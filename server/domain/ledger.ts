@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Wallet } from '../../src/protocol';
-import type { Dialect } from '../store/connect';
+import type { Dialect } from '../store/schema';
 import { PreparedQuery, type Param } from '../store/prepared-query';
 import type { Database, LedgerTransactionsTable } from '../store/schema';
 

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { CardSummary, Subscription, SubscriptionStatus } from '../../src/protocol';
 import type { CatalogPlan } from '../config';
 import type { PendingNotification } from '../notifications/notification-store';
-import type { Dialect } from '../store/connect';
+import type { Dialect } from '../store/schema';
 import type { Database, PaymentIntentsTable, SubscriptionsTable } from '../store/schema';
 import { addDays, periodEnd, periodStart, type Period } from './billing-dates';
 import type { EntitlementStore } from './entitlements';

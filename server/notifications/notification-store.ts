@@ -1,6 +1,6 @@
 import { CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import type { Notification, NotificationType } from '../../src/protocol';
-import type { Dialect } from '../store/connect';
+import type { Dialect } from '../store/schema';
 import { PreparedQueriesByLength } from '../store/prepared-query';
 import type { Database, NotificationsTable } from '../store/schema';
 import type { NotificationBus, PublishedNotification } from './notification-bus';

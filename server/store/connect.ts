@@ -3,11 +3,9 @@ import { dirname } from 'node:path';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import type { Database } from './schema';
+import type { Database, Dialect } from './schema';
 import { migrationsFor } from './migrations';
 import { reusingStatements } from './statement-cache';
-
-export type Dialect = 'sqlite' | 'postgres';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
-import type { Dialect } from './connect';
+import type { Dialect } from './schema';
 
 /** Migrations in code, keyed by name in apply order; Kysely's Migrator locks so two instances cannot race. */
 export function migrationsFor(dialect: Dialect): MigrationProvider {

@@ -1,6 +1,9 @@
 import type { Generated } from 'kysely';
 import type { PaymentIntentKind, PaymentIntentStatus, PaymentMethod, PeriodUnit, SubscriptionStatus } from '../../src/protocol';
 
+/** The databases the store runs on; the few queries that differ between them branch on it. */
+export type Dialect = 'sqlite' | 'postgres';
+
 /** Times are Unix epoch milliseconds; money is integer minor units. */
 export interface CustomersTable {
   id: string;

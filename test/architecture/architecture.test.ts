@@ -12,7 +12,6 @@ const MAX_LINES = 400;
  */
 const KNOWN_CYCLES = [
   'server/domain/card-payments.ts ↔ server/providers/payment-provider.ts ↔ server/providers/payment-providers.ts ↔ server/providers/paymentwall/paymentwall-provider.ts ↔ server/providers/sandbox-provider.ts ↔ server/providers/verotel/verotel-provider.ts',
-  'server/store/connect.ts ↔ server/store/migrations.ts',
 ];
 const KNOWN_LONG_FILES = ['server/domain/card-payments.ts'];
 
