@@ -6,20 +6,18 @@ import { ApiError } from '../errors';
 import type { NotificationStore, PendingNotification } from '../notifications/notification-store';
 import type { PaymentProviders } from '../providers/payment-providers';
 import type { DatabaseHandle } from '../store/connect';
-import type { CardTokensTable, CheckoutsTable, Database } from '../store/schema';
+import type { CardTokensTable, CheckoutRow, Database, IntentRow, SubscriptionRow } from '../store/schema';
 import type { EntitlementStore } from './entitlements';
 import type { HostedUrls } from './hosted-urls';
 import type { PaymentLinks } from './payment-links';
 import type { PurchaseService } from './purchases';
 import { acceptSandboxCard, sandboxCharge } from './sandbox-cards';
-import { AUTHENTICATION_WINDOW_MS, type IntentRow, type SubscriptionLifecycle, type SubscriptionRow } from './subscription-lifecycle';
+import { AUTHENTICATION_WINDOW_MS, type SubscriptionLifecycle } from './subscription-lifecycle';
 import { CHECKOUT_LIFETIME_MS, reopenIfExpired } from './checkouts';
 import { newId, sha256 } from './tokens';
 import { isUniqueViolation, retryOnUniqueViolation, writeTransaction } from './write-transaction';
 
 type Trx = Kysely<Database>;
-export type CheckoutRow = Selectable<CheckoutsTable>;
-
 /** Why a hosted checkout link cannot be used; the page says so in the reader's language. */
 export class CheckoutProblem extends Error {
   constructor(

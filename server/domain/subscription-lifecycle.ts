@@ -1,9 +1,8 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { CardSummary, Subscription, SubscriptionStatus } from '../../src/protocol';
 import type { CatalogPlan } from '../config';
 import type { PendingNotification } from '../notifications/notification-store';
-import type { Dialect } from '../store/schema';
-import type { Database, PaymentIntentsTable, SubscriptionsTable } from '../store/schema';
+import type { Database, Dialect, IntentRow, SubscriptionRow } from '../store/schema';
 import { addDays, periodEnd, periodStart, type Period } from './billing-dates';
 import type { EntitlementStore } from './entitlements';
 import { InsufficientFundsError, type Ledger } from './ledger';
@@ -13,8 +12,6 @@ import { sandboxCharge } from './sandbox-cards';
 import { newId } from './tokens';
 
 type Trx = Kysely<Database>;
-export type SubscriptionRow = Selectable<SubscriptionsTable>;
-export type IntentRow = Selectable<PaymentIntentsTable>;
 
 /** Three attempts in all: the scheduled charge and two retries. */
 export const MAX_ATTEMPTS = 3;

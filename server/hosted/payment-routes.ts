@@ -1,8 +1,8 @@
 import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { HostedMessage } from '../../src/protocol';
-import { CheckoutProblem, type CheckoutOutcome, type CheckoutRow } from '../domain/card-payments';
-import type { IntentRow } from '../domain/subscription-lifecycle';
+import { CheckoutProblem, type CheckoutOutcome } from '../domain/card-payments';
+import type { CheckoutRow, IntentRow } from '../store/schema';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../http/context';
 import type { Services } from '../services';

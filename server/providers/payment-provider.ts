@@ -1,10 +1,22 @@
-import type { CatalogPlan } from '../config';
-import type { CheckoutRow } from '../domain/card-payments';
-import type { SubscriptionRow } from '../domain/subscription-lifecycle';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import type { CatalogPlan, ServerConfig } from '../config';
 import type { Lang } from '../hosted/i18n';
+import type { DatabaseHandle } from '../store/connect';
+import type { CheckoutRow, SubscriptionRow } from '../store/schema';
 import type { CheckoutProviderName } from './provider-config';
+import type { ProviderTokens } from './provider-tokens';
 
 /** Everything a provider needs to send the reader to its hosted page for one checkout. */
+/** What an adapter may use: it speaks its provider's protocol and reads, never writes, our books. */
+export interface ProviderDeps {
+  config: ServerConfig;
+  clock: Clock;
+  logger: Logger;
+  database: DatabaseHandle;
+  tokens: ProviderTokens;
+}
+
 export interface CheckoutStart {
   checkout: CheckoutRow;
   /** The plan of a subscription checkout. */

@@ -1,23 +1,9 @@
-import type { Logger } from 'pino';
-import type { Clock } from '../clock';
-import type { ServerConfig } from '../config';
 import { ApiError } from '../errors';
-import type { DatabaseHandle } from '../store/connect';
-import type { PaymentProvider } from './payment-provider';
+import type { PaymentProvider, ProviderDeps } from './payment-provider';
 import { PaymentwallProvider } from './paymentwall/paymentwall-provider';
 import type { CheckoutProviderName } from './provider-config';
-import type { ProviderTokens } from './provider-tokens';
 import { SandboxProvider } from './sandbox-provider';
 import { VerotelProvider } from './verotel/verotel-provider';
-
-/** What an adapter may use: it speaks its provider's protocol and reads, never writes, our books. */
-export interface ProviderDeps {
-  config: ServerConfig;
-  clock: Clock;
-  logger: Logger;
-  database: DatabaseHandle;
-  tokens: ProviderTokens;
-}
 
 /** The adapters of the providers the config turns on (the sandbox while it is on), by name. */
 export class PaymentProviders {

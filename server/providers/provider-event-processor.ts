@@ -1,10 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../clock';
 import type { ServerConfig } from '../config';
-import type { CheckoutRow } from '../domain/card-payments';
 import type { EntitlementStore } from '../domain/entitlements';
 import type { Ledger } from '../domain/ledger';
-import { LIVE_STATUSES, productsOf, type SubscriptionLifecycle, type SubscriptionRow } from '../domain/subscription-lifecycle';
+import { LIVE_STATUSES, productsOf, type SubscriptionLifecycle } from '../domain/subscription-lifecycle';
+import type { CheckoutRow, SubscriptionRow } from '../store/schema';
 import { writeTransaction } from '../domain/write-transaction';
 import type { NotificationStore, PendingNotification } from '../notifications/notification-store';
 import type { DatabaseHandle } from '../store/connect';

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 import type { PaymentIntentKind, PaymentIntentStatus, PaymentMethod, PeriodUnit, SubscriptionStatus } from '../../src/protocol';
 
 /** The databases the store runs on; the few queries that differ between them branch on it. */
@@ -342,3 +342,8 @@ export interface Database {
   payouts: PayoutsTable;
   wallet_connections: WalletConnectionsTable;
 }
+
+/** Rows as read: what the domain and the provider adapters pass around. */
+export type CheckoutRow = Selectable<CheckoutsTable>;
+export type SubscriptionRow = Selectable<SubscriptionsTable>;
+export type IntentRow = Selectable<PaymentIntentsTable>;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock';
 import type { ResolvedProviders } from '../../config';
-import type { SubscriptionRow } from '../../domain/subscription-lifecycle';
+import type { SubscriptionRow } from '../../store/schema';
 import type { DatabaseHandle } from '../../store/connect';
 import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCallback, type ProviderCancellation, type ProviderEvent, type ProviderReply } from '../payment-provider';
 import { API_TIMEOUT_MS, DeliveryConfirmation, type Delivery } from './delivery-confirmation';

@@ -1,10 +1,9 @@
 import type { CatalogPlan } from '../../config';
-import type { SubscriptionRow } from '../../domain/subscription-lifecycle';
+import type { SubscriptionRow } from '../../store/schema';
 import {
   CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCallback, type ProviderCancellation,
-  type ProviderEvent, type ProviderReply,
+  type ProviderDeps, type ProviderEvent, type ProviderReply,
 } from '../payment-provider';
-import type { ProviderDeps } from '../payment-providers';
 import { brandBaseUrl } from './brands';
 import { FLEXPAY_CURRENCIES } from './flexpay-currencies';
 import { fromDecimalAmount, toDecimalAmount } from '../decimal-amount';
