@@ -14,8 +14,10 @@ import type { PurchaseService } from './purchases';
 import { acceptSandboxCard, sandboxCharge } from './sandbox-cards';
 import { AUTHENTICATION_WINDOW_MS, type SubscriptionLifecycle } from './subscription-lifecycle';
 import { CHECKOUT_LIFETIME_MS, reopenIfExpired } from './checkouts';
-import { newId, sha256 } from './tokens';
+import { newId } from './tokens';
 import { isUniqueViolation, retryOnUniqueViolation, writeTransaction } from './write-transaction';
+import { checkDisplayPrice } from './display-price';
+import { replayed, requestHash } from './idempotency';
 
 type Trx = Kysely<Database>;
 /** Why a hosted checkout link cannot be used; the page says so in the reader's language. */
@@ -69,9 +71,7 @@ export class CardPaymentService {
   async createPayment(customerId: string | null, request: PaymentRequest, origin: string | undefined): Promise<PaymentResponse> {
     const item = this.purchases.resolve(request);
     if (!customerId) throw new ApiError(401, 'sign_in_required', 'Sign in to buy this.', { signInUrl: this.urls.page('sign-in', origin) });
-    if ((request.price !== undefined && request.price !== item.price) || (request.currency !== undefined && request.currency !== item.currency)) {
-      throw new ApiError(409, 'price_mismatch', `The price shown on the page is out of date: the price is ${item.price} ${item.currency} (minor units). Nothing was charged.`);
-    }
+    checkDisplayPrice(request, item);
     const provider = this.config.products.get(item.product)?.provider ?? this.config.cardProvider;
     if (!cardProviderAvailable(this.config, provider)) throw new ApiError(400, 'payment_method_unavailable', 'Card payments are not available on this backend.');
     if (item.price <= 0) throw new ApiError(400, 'payment_method_not_allowed', 'This item is free: get it with POST /v1/purchases.');
@@ -81,20 +81,16 @@ export class CardPaymentService {
       returnUrl = this.urls.returnUrl(request.returnUrl);
       if (!returnUrl) throw new ApiError(400, 'invalid_return_url', 'returnUrl must be an http(s) URL on an allowed merchant origin, or a path on this backend.');
     }
-    const requestHash = sha256(JSON.stringify(['payment', 'product' in request ? request.product : request.offer, request.price ?? null, request.currency ?? null, returnUrl]));
+    const hash = requestHash(['payment', 'product' in request ? request.product : request.offer, request.price ?? null, request.currency ?? null, returnUrl]);
     const now = this.clock.now();
     return retryOnUniqueViolation(() => writeTransaction(this.database, async (trx) => {
-      const previous = await trx.selectFrom('checkouts').selectAll().where('customer_id', '=', customerId).where('idempotency_key', '=', request.idempotencyKey).executeTakeFirst();
-      if (previous) {
-        if (previous.request_hash !== requestHash || previous.kind !== 'payment') {
-          throw new ApiError(409, 'idempotency_conflict', 'This idempotency key was already used for a different request. Use a new key for a new payment.');
-        }
-        return this.#replayPayment(trx, previous, now);
-      }
+      const stored = await trx.selectFrom('checkouts').selectAll().where('customer_id', '=', customerId).where('idempotency_key', '=', request.idempotencyKey).executeTakeFirst();
+      const previous = replayed(stored, hash, 'payment', stored?.kind === 'payment');
+      if (previous) return this.#replayPayment(trx, previous, now);
       const held = await this.entitlements.current(trx, customerId, item.product);
       if (held !== null) return { status: 'granted', entitlement: { product: item.product, expiresAt: new Date(held).toISOString() }, paymentIntent: null };
       const checkout: CheckoutRow = {
-        id: newId('chk'), customer_id: customerId, idempotency_key: request.idempotencyKey, request_hash: requestHash, kind: 'payment', method: 'card',
+        id: newId('chk'), customer_id: customerId, idempotency_key: request.idempotencyKey, request_hash: hash, kind: 'payment', method: 'card',
         plan: null, product: item.product, title: item.title, price: item.price, currency: item.currency, validity: item.validity,
         origin: this.urls.isMerchantOrigin(origin) ? origin : null, return_url: returnUrl, status: 'open', subscription_id: null, payment_intent_id: null,
         expires_at: now.getTime() + CHECKOUT_LIFETIME_MS, created_at: now.getTime(), completed_at: null, provider,

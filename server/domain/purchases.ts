@@ -10,8 +10,10 @@ import type { NotificationStore, PendingNotification } from '../notifications/no
 import type { EntitlementStore } from './entitlements';
 import { InsufficientFundsError, type Ledger } from './ledger';
 import { verifyOffer } from './offers';
-import { newId, sha256 } from './tokens';
+import { newId } from './tokens';
 import type { HostedUrls } from './hosted-urls';
+import { checkDisplayPrice } from './display-price';
+import { replayed, requestHash } from './idempotency';
 
 interface Priced {
   product: string;
@@ -62,19 +64,14 @@ export class PurchaseService {
     if (!customerId) {
       throw new ApiError(401, 'sign_in_required', 'Sign in to buy this.', { signInUrl: this.urls.page('sign-in', origin) });
     }
-    if ((request.price !== undefined && request.price !== item.price) || (request.currency !== undefined && request.currency !== item.currency)) {
-      throw new ApiError(409, 'price_mismatch', `The price shown on the page is out of date: the price is ${item.price} ${item.currency} (minor units). Nothing was charged.`);
-    }
-    const requestHash = sha256(JSON.stringify(['product' in request ? request.product : request.offer, request.price ?? null, request.currency ?? null]));
+    checkDisplayPrice(request, item);
+    const hash = requestHash(['product' in request ? request.product : request.offer, request.price ?? null, request.currency ?? null]);
     const now = this.clock.now();
     const result = await writeTransaction(this.database, async (trx) => {
       // Locking the wallet first serialises this customer's purchases, so the checks below cannot race.
       const wallet = await this.ledger.lockWallet(trx, customerId, this.config.startCredit.currency);
-      const previous = await this.#recorded.first(trx, { customerId, idempotencyKey: request.idempotencyKey });
+      const previous = replayed(await this.#recorded.first(trx, { customerId, idempotencyKey: request.idempotencyKey }), hash, 'purchase');
       if (previous) {
-        if (previous.request_hash !== requestHash) {
-          throw new ApiError(409, 'idempotency_conflict', 'This idempotency key was already used for a different purchase. Use a new key for a new purchase.');
-        }
         return { response: this.#response(previous.product, Number(previous.expires_at), wallet), written: [] };
       }
       if (item.currency !== wallet.currency) {
@@ -102,7 +99,7 @@ export class PurchaseService {
         pending.push({ customerId, type: 'access.granted', resource: { product: item.product, expiresAt: new Date(expiresAt).toISOString() } });
       }
       await this.#record.rows(trx, {
-        id: newId('pur'), customer_id: customerId, idempotency_key: request.idempotencyKey, request_hash: requestHash,
+        id: newId('pur'), customer_id: customerId, idempotency_key: request.idempotencyKey, request_hash: hash,
         product: item.product, title: item.title, price: item.price, currency: item.currency, charged,
         transaction_id: transactionId, expires_at: expiresAt, created_at: now.getTime(),
       });

@@ -13,9 +13,10 @@ import type { Ledger } from './ledger';
 import type { PaymentLinks } from './payment-links';
 import type { SubscriptionLifecycle } from './subscription-lifecycle';
 import type { SubscriptionRow } from '../store/schema';
-import { newId, sha256 } from './tokens';
+import { newId } from './tokens';
 import { isUniqueViolation, retryOnUniqueViolation, writeTransaction } from './write-transaction';
 import { CHECKOUT_LIFETIME_MS, reopenIfExpired } from './checkouts';
+import { replayed, requestHash } from './idempotency';
 
 /** How long a hosted checkout link works; replaying the request's idempotency key reopens it. */
 
@@ -50,22 +51,20 @@ export class SubscriptionService {
     if (request.method === 'card' && !cardProviderAvailable(this.config, plan.provider)) throw new ApiError(400, 'payment_method_unavailable', 'Card payments are not available on this backend.');
     if (request.method === 'card') this.providers.requireCurrency(plan.provider, plan.currency);
     const returnUrl = this.#returnUrl(request.returnUrl);
-    const requestHash = sha256(JSON.stringify(['subscription', request.plan, request.method, returnUrl]));
+    const hash = requestHash(['subscription', request.plan, request.method, returnUrl]);
     const now = this.clock.now();
     const result = await retryOnUniqueViolation(() => writeTransaction(this.database, async (trx) => {
       // Like a purchase, a wallet subscription first locks the wallet: one customer's wallet payments queue.
       if (request.method === 'wallet') await this.ledger.lockWallet(trx, customerId, plan.currency);
-      const previous = await trx.selectFrom('checkouts').selectAll().where('customer_id', '=', customerId).where('idempotency_key', '=', request.idempotencyKey).executeTakeFirst();
+      const stored = await trx.selectFrom('checkouts').selectAll().where('customer_id', '=', customerId).where('idempotency_key', '=', request.idempotencyKey).executeTakeFirst();
+      const previous = replayed(stored, hash, 'subscription', stored?.kind === 'subscription');
       if (previous) {
-        if (previous.request_hash !== requestHash || previous.kind !== 'subscription') {
-          throw new ApiError(409, 'idempotency_conflict', 'This idempotency key was already used for a different request. Use a new key for a new subscription.');
-        }
         return { response: await this.#replay(trx, previous, now), written: [] };
       }
       const live = await this.lifecycle.liveFor(trx, customerId, plan.id);
       if (live) throw this.#exists(live);
       const checkout: Selectable<CheckoutsTable> = {
-        id: newId('chk'), customer_id: customerId, idempotency_key: request.idempotencyKey, request_hash: requestHash, kind: 'subscription', method: request.method,
+        id: newId('chk'), customer_id: customerId, idempotency_key: request.idempotencyKey, request_hash: hash, kind: 'subscription', method: request.method,
         plan: plan.id, product: null, title: plan.title, price: plan.price, currency: plan.currency, validity: null,
         origin: this.urls.isMerchantOrigin(origin) ? origin : null, return_url: returnUrl, status: 'open', subscription_id: null, payment_intent_id: null,
         expires_at: now.getTime() + CHECKOUT_LIFETIME_MS, created_at: now.getTime(), completed_at: null, provider: request.method === 'card' ? plan.provider : 'wallet',

@@ -4,6 +4,8 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import * as z from 'zod/mini';
+import { IdempotencyKey } from '../../src/protocol';
 import type { HostedMessage } from '../../src/protocol/hosted-messages';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../http/context';
@@ -40,7 +42,6 @@ export const HOSTED_HEADERS: Record<string, string> = {
 };
 
 const MAX_FORM_BYTES = 16 * 1024;
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{16,128}$/;
 
 const assets = {
   'hosted.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('./assets/hosted.css', import.meta.url), 'utf8') },
@@ -213,7 +214,7 @@ export function hostedRoutes(services: Services): Hono<AppEnv> {
       const card = readCard(form, expMonth, expYear);
       if ('invalid' in card) return again({ message: t[card.message], field: card.invalid }, 400);
       const idempotencyKey = form.idempotencyKey ?? '';
-      if (!IDEMPOTENCY_KEY.test(idempotencyKey)) return again({ message: t.formExpired }, 400);
+      if (!z.safeParse(IdempotencyKey, idempotencyKey).success) return again({ message: t.formExpired }, 400);
 
       let balance: { balance: number; currency: string };
       try {
