@@ -55,7 +55,7 @@ async function readForm(c: Context<AppEnv>): Promise<Form> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/x-www-form-urlencoded\b/i.test(type) && !/^multipart\/form-data\b/i.test(type)) return {};
   const raw = await c.req.parseBody();
-  const form: Form = {};
+  const form: Form = Object.create(null);
   for (const [key, value] of Object.entries(raw)) if (typeof value === 'string') form[key] = value;
   return form;
 }

@@ -61,7 +61,8 @@ export function widgetSignature(params: SignedParams, secret: string, version: S
  * parameters sort under their own name, as Paymentwall signed them.
  */
 export function pingbackParams(query: ReadonlyMap<string, string>): Record<string, string | Record<string, string>> {
-  const params: Record<string, string | Record<string, string>> = {};
+  // Objects without a prototype: a parameter named `__proto__` (or `__proto__[x]`) is a key like any other.
+  const params: Record<string, string | Record<string, string>> = Object.create(null);
   for (const [name, value] of query) {
     const nested = /^([^[\]]+)\[([^[\]]*)\]$/.exec(name);
     if (!nested) {
@@ -69,7 +70,7 @@ export function pingbackParams(query: ReadonlyMap<string, string>): Record<strin
       continue;
     }
     const [, outer, inner] = nested as unknown as [string, string, string];
-    const entries = typeof params[outer] === 'object' ? (params[outer] as Record<string, string>) : {};
+    const entries = typeof params[outer] === 'object' ? (params[outer] as Record<string, string>) : Object.create(null);
     entries[inner] = value;
     params[outer] = entries;
   }
