@@ -52,6 +52,17 @@ const Billing = z.strictObject({
   tickSeconds: z.optional(z.number().check(z.nonnegative(), z.lte(86_400))),
 });
 
+/** Proxies in front of the server that append the address they received from to X-Forwarded-For: `true` is one. */
+export const TrustProxy = z.union([z.boolean(), z.int().check(z.minimum(0), z.maximum(8))]);
+export const proxyHops = (trust: z.output<typeof TrustProxy> | undefined): number => (trust === true ? 1 : trust === false || trust === undefined ? 0 : trust);
+
+const Callbacks = z.strictObject({
+  /** Unauthenticated callback requests one client address may send per minute; more answer 429 before anything is written. */
+  perMinute: z.optional(z.int().check(z.minimum(1), z.maximum(100_000))),
+  /** Days a rejected callback is kept for audit (applied ones are kept); it is stored cut to 1 kB. */
+  rejectedRetentionDays: z.optional(z.number().check(z.positive(), z.lte(3650))),
+});
+
 export const ConfigFile = z.strictObject({
   publicBaseUrl: z.optional(z.url()),
   merchantOrigins: z.array(Origin).check(z.minLength(1)),
@@ -67,6 +78,9 @@ export const ConfigFile = z.strictObject({
   /** The built-in sandbox card provider: test cards, the hosted bank page, the readable email outbox. */
   sandbox: z.optional(z.boolean()),
   billing: z.optional(Billing),
+  /** How many proxies of yours stand in front of the server (see TrustProxy); the client address is then the one the outermost of them saw. */
+  trustProxy: z.optional(TrustProxy),
+  callbacks: z.optional(Callbacks),
   /** Real payment providers; their secrets come from the environment variables they name. */
   providers: z.optional(ProvidersConfig),
   /** The default provider per payment method (per product or plan: its own `provider`). */
@@ -116,6 +130,9 @@ export interface ServerConfig {
   /** Who takes card payments for items without a provider of their own (signed offers). */
   cardProvider: CheckoutProviderName;
   billing: { retryIntervalMs: number; tickMs: number };
+  /** Proxies of the operator's in front of the server; 0: the socket's peer is the client. */
+  proxyHops: number;
+  callbacks: { perMinute: number; rejectedRetentionMs: number };
   sqlitePath: string;
 }
 
@@ -230,6 +247,12 @@ export function resolveConfig(
     billing: {
       retryIntervalMs: Math.round((file.billing?.retryIntervalHours ?? 24) * 3_600_000),
       tickMs: Math.round((file.billing?.tickSeconds ?? 60) * 1000),
+    },
+    // Paymentwall's own `trustProxy` came first and still counts.
+    proxyHops: Math.max(proxyHops(file.trustProxy), proxyHops(file.providers?.paymentwall?.trustProxy)),
+    callbacks: {
+      perMinute: file.callbacks?.perMinute ?? 600,
+      rejectedRetentionMs: Math.round((file.callbacks?.rejectedRetentionDays ?? 30) * 86_400_000),
     },
     sqlitePath: resolve(baseDir, file.database?.sqlitePath ?? `${dataDir}/paywall.sqlite`),
   };

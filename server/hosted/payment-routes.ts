@@ -178,7 +178,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
       if (providerOf(found) !== provider.name) return c.html(errorPage(lang, p.linkInvalid), 404);
       const handleReturn = provider.handleReturn?.bind(provider);
       // Recorded and logged like a callback; a refused one grants nothing and the page waits for the callback.
-      if (c.req.query('result') !== 'decline' && handleReturn) await receiveCallback(services, provider, await readCallback(c), handleReturn);
+      if (c.req.query('result') !== 'decline' && handleReturn) await receiveCallback(services, provider, await readCallback(c, services.config.proxyHops), handleReturn);
       const now = await cardPayments.checkout(checkoutId);
       if ('outcome' in now) return renderOutcome(c, lang, now.checkout, now.outcome);
       if (c.req.query('result') === 'decline') {

@@ -36,7 +36,7 @@ export interface ProviderCallback {
   params: Map<string, string>;
   body: string | null;
   headers: Headers;
-  /** The peer address of the connection (never a header). */
+  /** Where the request came from: the socket's peer, or behind the operator's trusted proxies the address the outermost of them saw (`clientAddress`). */
   remoteAddress: string | null;
 }
 

@@ -35,8 +35,8 @@ export const PaymentwallConfig = z.strictObject({
   ps: z._default(z.string().check(z.regex(/^[a-z0-9_]{1,32}$/)), 'all'),
   /** Addresses pingbacks may come from: IPv4 addresses or CIDR ranges. Defaults to Paymentwall's list. */
   ipAllowlist: z.optional(z.array(z.string().check(z.regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'must be an IPv4 address or CIDR range'))).check(z.minLength(1))),
-  /** Take the client address from X-Forwarded-For (only behind a proxy you run). */
-  trustProxy: z._default(z.boolean(), false),
+  /** The same as the top-level `trustProxy` (the larger of the two counts); kept for configs written before it. */
+  trustProxy: z.optional(z.union([z.boolean(), z.int().check(z.minimum(0), z.maximum(8))])),
   /** Replaces `https://api.paymentwall.com/api` (the widget is at `<widgetBaseUrl>/subscription`). */
   widgetBaseUrl: z.optional(BaseUrl),
   /** Replaces `https://api.paymentwall.com` (delivery and ticket APIs). */

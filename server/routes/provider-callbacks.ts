@@ -17,7 +17,7 @@ export function providerCallbackRoutes(services: Services) {
       const provider = services.providers.get(c.req.param('provider'));
       if (!provider) return c.text('Not found', 404);
       // Never null: handleCallback always gives a verdict or throws.
-      const reply = (await receiveCallback(services, provider, await readCallback(c), (callback) => provider.handleCallback(callback)))!;
+      const reply = (await receiveCallback(services, provider, await readCallback(c, services.config.proxyHops), (callback) => provider.handleCallback(callback)))!;
       return c.text(reply.body, reply.status);
     });
 }

@@ -70,7 +70,8 @@ for (const database of databases) {
     after(() => server?.close());
 
     const audit = () => server.services.ledger.audit(server.database.db);
-    const send = (query: string, from = PAYMENTWALL_IP) => server.api(`/callbacks/paymentwall?${query}`, { headers: { 'x-forwarded-for': `${from}, 10.0.0.1` } });
+    // Behind one trusted proxy (the loopback peer), which appended the address it received from; the entry left of it is the client's own writing.
+    const send = (query: string, from = PAYMENTWALL_IP) => server.api(`/callbacks/paymentwall?${query}`, { headers: { 'x-forwarded-for': `203.0.113.7, ${from}` } });
     const pingback = (fields: Record<string, string>, version: SignVersion = 3, from = PAYMENTWALL_IP) => send(signedQuery(fields, version), from);
 
     /** Starts a card checkout of a Paymentwall plan or product and follows the hosted window to the widget. */
@@ -340,6 +341,23 @@ describe('Paymentwall pingback address: the socket, X-Forwarded-For only behind 
     server = await startTestServer({ config: paymentwallConfig({ ipAllowlist: ['127.0.0.1'] }), env: { PAYMENTWALL_SECRET_KEY: SECRET } });
     const direct = await server.api(`/callbacks/paymentwall?${query}`);
     assert.deepEqual([direct.status, direct.body], [500, 'ERROR'], 'past the address and the signature, to the unknown checkout');
+  });
+
+  test('behind trusted proxies the address is the one the proxies appended, never an entry the client wrote', async () => {
+    await server?.close();
+    const query = signedQuery({ uid: 'cus_x', goodsid: 'chk_x', type: '0', ref: 'b801' });
+    server = await startTestServer({ config: paymentwallConfig({ trustProxy: true }), env: { PAYMENTWALL_SECRET_KEY: SECRET } });
+    const spoofed = await server.api(`/callbacks/paymentwall?${query}`, { headers: { 'x-forwarded-for': '216.127.71.9, 127.0.0.1' } });
+    assert.deepEqual([spoofed.status, spoofed.body], [403, 'IP address not allowed'], 'the first entry is the client\'s own');
+    const appended = await server.api(`/callbacks/paymentwall?${query}`, { headers: { 'x-forwarded-for': `127.0.0.1, ${PAYMENTWALL_IP}` } });
+    assert.deepEqual([appended.status, appended.body], [500, 'ERROR'], 'the last entry is what the proxy saw');
+    await server.close();
+
+    server = await startTestServer({ config: { ...paymentwallConfig(), trustProxy: 2 }, env: { PAYMENTWALL_SECRET_KEY: SECRET } });
+    const twoHops = await server.api(`/callbacks/paymentwall?${query}`, { headers: { 'x-forwarded-for': `216.127.71.9, ${PAYMENTWALL_IP}, 10.1.2.3` } });
+    assert.deepEqual([twoHops.status, twoHops.body], [500, 'ERROR'], 'two hops: the second entry from the right');
+    const shortChain = await server.api(`/callbacks/paymentwall?${query}`, { headers: { 'x-forwarded-for': PAYMENTWALL_IP } });
+    assert.deepEqual([shortChain.status, shortChain.body], [403, 'IP address not allowed'], 'fewer entries than hops: only the peer is known');
   });
 });
 

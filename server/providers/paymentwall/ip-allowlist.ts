@@ -1,3 +1,5 @@
+import { normalizeAddress } from '../../http/client-address';
+
 /** Where Paymentwall sends pingbacks from, as its libraries list them (the /24 was added in 2018). */
 export const PAYMENTWALL_PINGBACK_IPS: readonly string[] = ['174.36.92.186', '174.36.96.66', '174.36.92.187', '174.36.92.192', '174.37.14.28', '216.127.71.0/24'];
 
@@ -7,9 +9,6 @@ function ipv4(address: string): number | null {
   if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part) && Number(part) <= 255)) return null;
   return parts.reduce((value, part) => value * 256 + Number(part), 0);
 }
-
-/** An IPv4-mapped IPv6 peer (`::ffff:1.2.3.4`, how a dual-stack socket names an IPv4 client) in its IPv4 form. */
-export const normalizeAddress = (address: string): string => address.trim().replace(/^::ffff:/i, '');
 
 /** IPv4 addresses and CIDR ranges; anything else (IPv6 peers included) is outside. */
 export class IpAllowlist {

@@ -5,7 +5,7 @@ import type { SubscriptionRow } from '../../store/schema';
 import type { DatabaseHandle } from '../../store/connect';
 import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCallback, type ProviderCancellation, type ProviderEvent, type ProviderReply } from '../payment-provider';
 import { API_TIMEOUT_MS, DeliveryConfirmation, type Delivery } from './delivery-confirmation';
-import { IpAllowlist, normalizeAddress, PAYMENTWALL_PINGBACK_IPS } from './ip-allowlist';
+import { IpAllowlist, PAYMENTWALL_PINGBACK_IPS } from './ip-allowlist';
 import { pingbackParams, pingbackSignature, pingbackSignVersion, signatureMatches, widgetSignature, type SignedParams } from './paymentwall-signature';
 import { hasTwoDecimals, toDecimalAmount } from '../decimal-amount';
 
@@ -100,7 +100,7 @@ export class PaymentwallProvider implements PaymentProvider {
   async handleCallback(callback: ProviderCallback): Promise<CallbackVerdict> {
     const missing = REQUIRED.filter((name) => !callback.params.get(name));
     if (missing.length) throw new CallbackRejected({ status: 400, body: `Missing parameters: ${missing.join(', ')}` }, `missing ${missing.join(', ')}`);
-    const address = this.#clientAddress(callback);
+    const address = callback.remoteAddress;
     if (!this.#allowlist.allows(address)) throw new CallbackRejected({ status: 403, body: 'IP address not allowed' }, `pingback from ${address ?? 'an unknown address'}`);
     const params = pingbackParams(callback.params);
     const version = pingbackSignVersion(params);
@@ -161,12 +161,6 @@ export class PaymentwallProvider implements PaymentProvider {
   async #saleOf(checkoutId: string, ref: string): Promise<string> {
     const sales = await this.database.db.selectFrom('provider_sales').select('sale_id').where('provider', '=', this.name).where('checkout_id', '=', checkoutId).orderBy('created_at').execute();
     return sales.find((sale) => sale.sale_id === ref)?.sale_id ?? sales[0]?.sale_id ?? ref;
-  }
-
-  #clientAddress(callback: ProviderCallback): string | null {
-    const forwarded = this.settings.trustProxy ? callback.headers.get('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
-    const address = forwarded || callback.remoteAddress;
-    return address ? normalizeAddress(address) : null;
   }
 
   /** Delivery Confirmation for a delivered payment; the route fires it after applying and does not wait. */
