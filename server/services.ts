@@ -9,6 +9,7 @@ import { Ledger } from './domain/ledger';
 import { PurchaseService } from './domain/purchases';
 import { TopUpService } from './domain/top-ups';
 import { ContentLibrary } from './domain/content';
+import { CallbackLog } from './providers/callback-log';
 import { BillingClock } from './domain/billing-clock';
 import { CardPaymentService } from './domain/card-payments';
 import { EmailOutbox } from './domain/outbox';
@@ -46,6 +47,8 @@ export interface Services {
   billing: BillingClock;
   providerTokens: ProviderTokens;
   providerEvents: ProviderEventProcessor;
+  /** The audit log of provider callbacks (rejected ones cut and expired). */
+  callbackLog: CallbackLog;
   providers: PaymentProviders;
   /** Wallet connections and payouts; null when `providers.milkipay` is not configured. */
   milkipay: MilkipayService | null;
@@ -84,6 +87,7 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
     billing: new BillingClock(database, config, clock, lifecycle, cardPayments, notifications, urls, links, deps.logger),
     providerTokens,
     providerEvents,
+    callbackLog: new CallbackLog(database, clock, config.callbacks.rejectedRetentionMs),
     providers,
     milkipay: config.providers.milkipay ? new MilkipayService(config, database, clock, providerTokens, deps.logger) : null,
   };

@@ -1,14 +1,12 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../clock';
-import type { DatabaseHandle } from '../store/connect';
 import type { ProviderCallbacksTable } from '../store/schema';
+import type { CallbackLog } from './callback-log';
 import { CallbackRejected, type CallbackVerdict, type PaymentProvider, type ProviderCallback, type ProviderReply } from './payment-provider';
 import { ProviderEventRejected, type ProviderEventProcessor } from './provider-event-processor';
 
 export interface CallbackDeps {
   providerEvents: ProviderEventProcessor;
-  database: DatabaseHandle;
-  clock: Clock;
+  callbackLog: CallbackLog;
   logger: Logger;
 }
 
@@ -19,18 +17,16 @@ export interface CallbackDeps {
  * null when `verify` found nothing to verify (a return without provider data: nothing is recorded).
  */
 export async function receiveCallback(
-  { providerEvents, database, clock, logger }: CallbackDeps,
+  { providerEvents, callbackLog, logger }: CallbackDeps,
   provider: PaymentProvider,
   callback: ProviderCallback,
   verify: (callback: ProviderCallback) => Promise<CallbackVerdict | null>,
 ): Promise<ProviderReply | null> {
   const secrets = provider.secretParams ?? [];
-  const record = async (outcome: ProviderCallbacksTable['outcome'], detail: string | null) => {
-    await database.db.insertInto('provider_callbacks').values({
-      provider: provider.name, received_at: clock.now().getTime(), method: callback.method, query: redact(callback.url.search.replace(/^\?/, ''), secrets),
-      body: callback.body === null ? null : redact(callback.body, secrets), remote_address: callback.remoteAddress, outcome, detail,
-    }).execute();
-  };
+  const record = (outcome: ProviderCallbacksTable['outcome'], detail: string | null) => callbackLog.record({
+    provider: provider.name, method: callback.method, query: redact(callback.url.search.replace(/^\?/, ''), secrets),
+    body: callback.body === null ? null : redact(callback.body, secrets), remote_address: callback.remoteAddress, outcome, detail,
+  });
   let verdict;
   try {
     verdict = await verify(callback);

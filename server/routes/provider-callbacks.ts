@@ -1,6 +1,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../http/context';
 import { limitBody } from '../http/body-limit';
+import { requestAddress } from '../http/client-address';
+import { RateLimiter } from '../http/rate-limit';
 import { MAX_CALLBACK_BYTES, readCallback } from '../providers/read-callback';
 import { receiveCallback } from '../providers/receive-callback';
 import type { Services } from '../services';
@@ -11,7 +13,14 @@ import type { Services } from '../services';
  * and the provider gets the answer it expects (a replay gets the same answer and changes nothing).
  */
 export function providerCallbackRoutes(services: Services) {
+  // Anyone may call these: past the limit an address is answered 429 before its request is read or stored.
+  const limiter = new RateLimiter(services.config.callbacks.perMinute, 60_000, services.clock);
   return new Hono<AppEnv>()
+    .use('/callbacks/*', async (c, next) => {
+      const address = requestAddress(c, services.config.proxyHops) ?? 'unknown';
+      if (limiter.take(address)) return next();
+      return c.text('Too many requests', 429, { 'Retry-After': String(limiter.retryAfterSeconds(address)) });
+    })
     .use('/callbacks/*', limitBody(MAX_CALLBACK_BYTES, (c) => c.text('Payload too large', 413)))
     .on(['GET', 'POST'], '/callbacks/:provider', async (c) => {
       const provider = services.providers.get(c.req.param('provider'));
