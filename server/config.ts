@@ -67,6 +67,10 @@ export const ConfigFile = z.strictObject({
   /** The built-in sandbox card provider: test cards, the hosted bank page, the readable email outbox. */
   sandbox: z.optional(z.boolean()),
   billing: z.optional(Billing),
+  notifications: z.optional(z.strictObject({
+    /** Open notification sockets a reader may hold on one instance (tabs, windows); one more closes the oldest. */
+    socketsPerReader: z.optional(z.int().check(z.positive(), z.lte(100))),
+  })),
   /** Real payment providers; their secrets come from the environment variables they name. */
   providers: z.optional(ProvidersConfig),
   /** The default provider per payment method (per product or plan: its own `provider`). */
@@ -116,6 +120,7 @@ export interface ServerConfig {
   /** Who takes card payments for items without a provider of their own (signed offers). */
   cardProvider: CheckoutProviderName;
   billing: { retryIntervalMs: number; tickMs: number };
+  notifications: { socketsPerReader: number };
   sqlitePath: string;
 }
 
@@ -231,6 +236,7 @@ export function resolveConfig(
       retryIntervalMs: Math.round((file.billing?.retryIntervalHours ?? 24) * 3_600_000),
       tickMs: Math.round((file.billing?.tickSeconds ?? 60) * 1000),
     },
+    notifications: { socketsPerReader: file.notifications?.socketsPerReader ?? 10 },
     sqlitePath: resolve(baseDir, file.database?.sqlitePath ?? `${dataDir}/paywall.sqlite`),
   };
 }

@@ -1,14 +1,22 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_UNAUTHORIZED, type Notification } from '../../src/protocol';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
+import {
+  NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_SUPERSEDED, NOTIFICATION_CLOSE_TOO_SLOW, NOTIFICATION_CLOSE_UNAUTHORIZED, type Notification,
+} from '../../src/protocol';
+import type { AuthenticatedCustomer } from '../domain/accounts';
 import { bearerToken } from '../http/auth';
 import type { Services } from '../services';
 import type { PublishedNotification } from './notification-bus';
+import { ReaderSockets } from './reader-sockets';
 
 export const NOTIFICATIONS_PATH = '/v1/notifications';
 const HEARTBEAT_MS = 30_000;
 const CLOSE_FORBIDDEN_ORIGIN = 4403;
+/** What may wait to be sent to a socket, beyond what the kernel holds, before its client counts as too slow to keep. */
+export const SEND_BUFFER_LIMIT_BYTES = 1024 * 1024;
+/** How long a closed socket's client has to answer the close before the connection is dropped (ws waits 30 s), so one that does not read frees its buffers soon. */
+const CLOSE_HANDSHAKE_MS = 5_000;
 
 interface LiveSocket extends WebSocket {
   alive?: boolean;
@@ -26,9 +34,20 @@ interface LiveSocket extends WebSocket {
  * A client that connects with `batch=1` receives the backlog as JSON arrays (a page at a time),
  * so a page that replays hundreds of notifications handles one message, not hundreds; live
  * notifications are one a message.
+ * A reader keeps at most `config.notifications.socketsPerReader` sockets (a newer one closes the
+ * oldest with 4429), a client whose send buffer outgrows SEND_BUFFER_LIMIT_BYTES is closed with 4408,
+ * and a session that ends (sign-out) closes its sockets with 4401 at once.
  */
-export function attachNotificationSockets(server: Server, { accounts, notifications, bus, config, logger }: Services) {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+export function attachNotificationSockets(server: Server, { accounts, notifications, bus, sessionEvents, config, logger }: Services) {
+  // `closeTimeout` (ws 8.23) is not in @types/ws yet.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024, closeTimeout: CLOSE_HANDSHAKE_MS } as ServerOptions);
+  const readers = new ReaderSockets<LiveSocket>(config.notifications.socketsPerReader);
+  /** Counts ended sessions, so a token read while one ended is read again: that read may have begun before the end. */
+  let revocations = 0;
+  const stopRevocations = sessionEvents.subscribe((revocation) => {
+    revocations++;
+    for (const ws of readers.revoked(revocation)) ws.close(NOTIFICATION_CLOSE_UNAUTHORIZED, 'session ended');
+  });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -49,7 +68,12 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
       return;
     }
     const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
-    const auth = await accounts.authenticate(token).catch(() => null);
+    let auth: AuthenticatedCustomer | null;
+    let seen: number;
+    do {
+      seen = revocations;
+      auth = await accounts.authenticate(token).catch(() => null);
+    } while (auth && seen !== revocations);
     if (!auth) {
       ws.close(NOTIFICATION_CLOSE_UNAUTHORIZED, 'unauthorized');
       return;
@@ -58,6 +82,9 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
     // so a subscription made now would never be removed.
     if (ws.readyState !== ws.OPEN) return;
     const customerId = auth.customer.id;
+    // Registered in the same turn as the last token check, so no session end falls in between.
+    for (const oldest of readers.add(customerId, auth.tokenHash, ws)) oldest.close(NOTIFICATION_CLOSE_SUPERSEDED, 'too many sockets for this reader');
+    ws.on('close', () => readers.remove(customerId, ws));
     let lastSent = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
     const batches = url.searchParams.get(NOTIFICATION_BATCH_PARAM) === '1';
     /** Whether the store is being read (the backlog first); live notifications are then held, to go after what it returns. */
@@ -71,6 +98,12 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
       lastSent = fresh.at(-1)!.id;
       if (asArray && fresh.length > 1) ws.send(JSON.stringify(fresh));
       else for (const n of fresh) ws.send(JSON.stringify(n));
+      // A client that does not read would have everything else buffered here, without end; closing
+      // it also ends the backlog read.
+      if (ws.bufferedAmount > SEND_BUFFER_LIMIT_BYTES) {
+        logger.warn({ customerId, bufferedBytes: ws.bufferedAmount }, 'notification socket closed: its client reads too slowly');
+        ws.close(NOTIFICATION_CLOSE_TOO_SLOW, 'reading too slowly');
+      }
     };
     const follows = ({ previousId }: PublishedNotification) => previousId <= lastSent;
     /**
@@ -130,6 +163,7 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
     wss,
     close() {
       clearInterval(heartbeat);
+      stopRevocations();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     },
