@@ -1,9 +1,11 @@
 import type { SessionRevocation } from '../domain/session-events';
 
 /**
- * The open notification sockets of this instance by reader, oldest first, each with the session it
- * was opened with: a reader holds at most `perReader` of them, and those of a session that ended
- * can be found. A socket handed back to be closed is no longer counted.
+ * The notification sockets of this instance by reader, oldest first, each with the session it was
+ * opened with, so that a reader's count can be held to `perReader` and the sockets of a session
+ * that ended can be found. A socket counts until it is removed (its connection has closed), also
+ * while it closes: a reader who opens sockets faster than their clients answer a close is still
+ * over the limit, and the caller can drop those at once.
  */
 export class ReaderSockets<Socket> {
   readonly #byCustomer = new Map<string, Map<Socket, string>>();
@@ -15,9 +17,7 @@ export class ReaderSockets<Socket> {
     let sockets = this.#byCustomer.get(customerId);
     if (!sockets) this.#byCustomer.set(customerId, (sockets = new Map()));
     sockets.set(socket, tokenHash);
-    const oldest = [...sockets.keys()].slice(0, Math.max(0, sockets.size - this.perReader));
-    for (const old of oldest) sockets.delete(old);
-    return oldest;
+    return [...sockets.keys()].slice(0, Math.max(0, sockets.size - this.perReader));
   }
 
   remove(customerId: string, socket: Socket): void {
@@ -26,10 +26,8 @@ export class ReaderSockets<Socket> {
     if (sockets?.size === 0) this.#byCustomer.delete(customerId);
   }
 
-  /** Removes and returns the sockets of the sessions that ended. */
-  revoked({ customerId, tokenHash }: SessionRevocation): Socket[] {
-    const ended = [...(this.#byCustomer.get(customerId) ?? [])].filter(([, hash]) => tokenHash === undefined || hash === tokenHash).map(([socket]) => socket);
-    for (const socket of ended) this.remove(customerId, socket);
-    return ended;
+  /** The sockets of the sessions that ended. */
+  of({ customerId, tokenHash }: SessionRevocation): Socket[] {
+    return [...(this.#byCustomer.get(customerId) ?? [])].filter(([, hash]) => tokenHash === undefined || hash === tokenHash).map(([socket]) => socket);
   }
 }

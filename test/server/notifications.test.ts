@@ -366,6 +366,40 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
     await Promise.all([...sockets, newest, another, other].map((client) => client.close()));
   });
 
+  test("a reader's oldest socket still closing when the reader opens one more is dropped at once, so a reader holds about the limit however fast sockets come", async () => {
+    const limit = server.config.notifications.socketsPerReader;
+    const { token, customerId } = await server.signUp();
+    const { bus } = server.services;
+    const subscribe = bus.subscribe;
+    let live = 0;
+    bus.subscribe = (id, listener) => {
+      const unsubscribe = subscribe.call(bus, id, listener);
+      if (id === customerId) live++;
+      return () => {
+        unsubscribe();
+        if (id === customerId) live--;
+      };
+    };
+    try {
+      const stalled = connect(server, { token });
+      await stalled.count(1);
+      // This client does not answer the close it is sent.
+      (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const sockets: Client[] = [];
+      for (let i = 0; i < limit + 1; i++) {
+        sockets.push(connect(server, { token }));
+        await sockets.at(-1)!.count(1);
+      }
+      assert.equal((await within(sockets[0]!.closed, 5000, 'the close')).code, NOTIFICATION_CLOSE_SUPERSEDED);
+      await server.api('/v1/catalog');
+      assert.equal(live, limit, 'the stalled socket is gone, not waiting for its client to answer');
+      stalled.ws.terminate();
+      await Promise.all(sockets.map((client) => client.close()));
+    } finally {
+      bus.subscribe = subscribe;
+    }
+  });
+
   test('a client that stops reading is closed with 4408 once its send buffer passes the bound, in its backlog or live, and nothing more is read or sent for it', async () => {
     const { notifications, logger } = server.services;
     // 16 MB: well over what the kernel's socket buffers on both ends hold (about 4 MB on loopback here) and the bound.
