@@ -91,6 +91,22 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
+/** Counts the bus subscriptions (one a served socket) the server holds for one customer, until `restore()`. */
+function countSubscriptions(server: TestServer, customerId: string) {
+  const { bus } = server.services;
+  const subscribe = bus.subscribe;
+  const counter = { live: 0, restore: () => void (bus.subscribe = subscribe) };
+  bus.subscribe = (id, listener) => {
+    const unsubscribe = subscribe.call(bus, id, listener);
+    if (id === customerId) counter.live++;
+    return () => {
+      unsubscribe();
+      if (id === customerId) counter.live--;
+    };
+  };
+  return counter;
+}
+
 function assertIncreasing(messages: Notification[]) {
   for (let i = 1; i < messages.length; i++) assert.ok(messages[i]!.id > messages[i - 1]!.id, `ids increase: ${messages.map((m) => m.id).join(', ')}`);
 }
@@ -369,17 +385,7 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
   test("a reader's oldest socket still closing when the reader opens one more is dropped at once, so a reader holds about the limit however fast sockets come", async () => {
     const limit = server.config.notifications.socketsPerReader;
     const { token, customerId } = await server.signUp();
-    const { bus } = server.services;
-    const subscribe = bus.subscribe;
-    let live = 0;
-    bus.subscribe = (id, listener) => {
-      const unsubscribe = subscribe.call(bus, id, listener);
-      if (id === customerId) live++;
-      return () => {
-        unsubscribe();
-        if (id === customerId) live--;
-      };
-    };
+    const subscriptions = countSubscriptions(server, customerId);
     try {
       const stalled = connect(server, { token });
       await stalled.count(1);
@@ -392,11 +398,11 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
       }
       assert.equal((await within(sockets[0]!.closed, 5000, 'the close')).code, NOTIFICATION_CLOSE_SUPERSEDED);
       await server.api('/v1/catalog');
-      assert.equal(live, limit, 'the stalled socket is gone, not waiting for its client to answer');
+      assert.equal(subscriptions.live, limit, 'the stalled socket is gone, not waiting for its client to answer');
       stalled.ws.terminate();
       await Promise.all(sockets.map((client) => client.close()));
     } finally {
-      bus.subscribe = subscribe;
+      subscriptions.restore();
     }
   });
 
@@ -638,10 +644,8 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
 
   test('a client that leaves while its token is checked leaves no subscription behind', async () => {
     const { token, customerId } = await server.signUp();
-    const { accounts, bus } = server.services;
+    const { accounts } = server.services;
     const authenticate = accounts.authenticate;
-    const subscribe = bus.subscribe;
-    let live = 0;
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let checking!: () => void;
@@ -651,14 +655,7 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
       await released;
       return authenticate.call(accounts, value);
     };
-    bus.subscribe = (id, listener) => {
-      const unsubscribe = subscribe.call(bus, id, listener);
-      if (id === customerId) live++;
-      return () => {
-        unsubscribe();
-        if (id === customerId) live--;
-      };
-    };
+    const subscriptions = countSubscriptions(server, customerId);
     try {
       const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/notifications?token=${token}`);
       ws.on('error', () => {});
@@ -669,11 +666,11 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
       await server.api('/v1/catalog');
       release();
       await server.api('/v1/catalog');
-      assert.equal(live, 0, 'subscriptions left for a socket that is gone');
+      assert.equal(subscriptions.live, 0, 'subscriptions left for a socket that is gone');
     } finally {
       release();
       accounts.authenticate = authenticate;
-      bus.subscribe = subscribe;
+      subscriptions.restore();
     }
   });
 });
