@@ -81,6 +81,10 @@ export const ConfigFile = z.strictObject({
   /** How many proxies of yours stand in front of the server (see TrustProxy); the client address is then the one the outermost of them saw. */
   trustProxy: z.optional(TrustProxy),
   callbacks: z.optional(Callbacks),
+  notifications: z.optional(z.strictObject({
+    /** Open notification sockets a reader may hold on one instance (tabs, windows); one more closes the oldest. */
+    socketsPerReader: z.optional(z.int().check(z.positive(), z.lte(100))),
+  })),
   /** Real payment providers; their secrets come from the environment variables they name. */
   providers: z.optional(ProvidersConfig),
   /** The default provider per payment method (per product or plan: its own `provider`). */
@@ -133,6 +137,7 @@ export interface ServerConfig {
   /** Proxies of the operator's in front of the server; 0: the socket's peer is the client. */
   proxyHops: number;
   callbacks: { perMinute: number; rejectedRetentionMs: number };
+  notifications: { socketsPerReader: number };
   sqlitePath: string;
 }
 
@@ -254,6 +259,7 @@ export function resolveConfig(
       perMinute: file.callbacks?.perMinute ?? 600,
       rejectedRetentionMs: Math.round((file.callbacks?.rejectedRetentionDays ?? 30) * 86_400_000),
     },
+    notifications: { socketsPerReader: file.notifications?.socketsPerReader ?? 10 },
     sqlitePath: resolve(baseDir, file.database?.sqlitePath ?? `${dataDir}/paywall.sqlite`),
   };
 }

@@ -9,6 +9,7 @@ import { systemClock, type Clock } from './clock';
 import type { ServerConfig } from './config';
 import { attachNotificationSockets } from './notifications/socket-server';
 import { InProcessNotificationBus, type NotificationBus } from './notifications/notification-bus';
+import { InProcessSessionEvents, type SessionEvents } from './domain/session-events';
 import { connectDatabase, migrate, type DatabaseHandle } from './store/connect';
 import { createServices, type Services } from './services';
 import { startBillingRunner } from './domain/billing-clock';
@@ -22,6 +23,7 @@ export interface StartOptions {
   databaseUrl?: string | undefined;
   logger?: Logger;
   bus?: NotificationBus;
+  sessionEvents?: SessionEvents;
   /** Run the billing clock on `config.billing.tickMs` inside this server (default true; tests turn it on when they need it). */
   billingRunner?: boolean;
 }
@@ -42,10 +44,10 @@ export function createLogger(level = process.env.LOG_LEVEL ?? 'info', destinatio
 }
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
-  const { config, port = 8787, host = '127.0.0.1', clock = systemClock, logger = createLogger(), bus = new InProcessNotificationBus() } = options;
+  const { config, port = 8787, host = '127.0.0.1', clock = systemClock, logger = createLogger(), bus = new InProcessNotificationBus(), sessionEvents = new InProcessSessionEvents() } = options;
   const database = options.database ?? (await connectDatabase({ databaseUrl: options.databaseUrl, sqlitePath: config.sqlitePath }));
   await migrate(database);
-  const services = createServices({ config, clock, database, logger, bus });
+  const services = createServices({ config, clock, database, logger, bus, sessionEvents });
   const app = createApp(services);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s as Server));

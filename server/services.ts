@@ -16,6 +16,7 @@ import { EmailOutbox } from './domain/outbox';
 import { PaymentLinks } from './domain/payment-links';
 import { SubscriptionLifecycle } from './domain/subscription-lifecycle';
 import { SubscriptionService } from './domain/subscriptions';
+import type { SessionEvents } from './domain/session-events';
 import type { NotificationBus } from './notifications/notification-bus';
 import { NotificationStore } from './notifications/notification-store';
 import { createPaymentProviders, type PaymentProviders } from './providers/payment-providers';
@@ -31,6 +32,7 @@ export interface Services {
   database: DatabaseHandle;
   logger: Logger;
   bus: NotificationBus;
+  sessionEvents: SessionEvents;
   ledger: Ledger;
   accounts: AccountService;
   entitlements: EntitlementStore;
@@ -54,8 +56,8 @@ export interface Services {
   milkipay: MilkipayService | null;
 }
 
-export function createServices(deps: { config: ServerConfig; clock: Clock; database: DatabaseHandle; logger: Logger; bus: NotificationBus }): Services {
-  const { config, clock, database, bus } = deps;
+export function createServices(deps: { config: ServerConfig; clock: Clock; database: DatabaseHandle; logger: Logger; bus: NotificationBus; sessionEvents: SessionEvents }): Services {
+  const { config, clock, database, bus, sessionEvents } = deps;
   const { db } = database;
   const ledger = new Ledger(db, database.dialect);
   const notifications = new NotificationStore(db, database.dialect, bus);
@@ -78,7 +80,7 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
     links,
     outbox,
     lifecycle,
-    accounts: new AccountService(database, config, clock, ledger, notifications),
+    accounts: new AccountService(database, config, clock, ledger, notifications, sessionEvents),
     purchases,
     topUps: new TopUpService(database, clock, ledger, notifications),
     content: new ContentLibrary(config),

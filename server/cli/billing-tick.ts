@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock, type Clock } from '../clock';
 import { ConfigError, loadConfig } from '../config';
+import { InProcessSessionEvents } from '../domain/session-events';
 import { InProcessNotificationBus } from '../notifications/notification-bus';
 import { createLogger } from '../server';
 import { createServices } from '../services';
@@ -35,7 +36,7 @@ try {
   try {
     await migrate(database);
     // Notifications are stored for the sockets to deliver; a bus shared with the servers (Redis) would push them live.
-    const services = createServices({ config, clock, database, logger, bus: new InProcessNotificationBus() });
+    const services = createServices({ config, clock, database, logger, bus: new InProcessNotificationBus(), sessionEvents: new InProcessSessionEvents() });
     const report = await services.billing.tick();
     console.log(JSON.stringify({ at: clock.now().toISOString(), ...report }));
   } finally {

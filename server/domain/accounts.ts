@@ -10,6 +10,7 @@ import type { NotificationStore } from '../notifications/notification-store';
 import type { Ledger } from './ledger';
 import { decoyHash, hashPassword, passwordWeakness, verifyPassword } from './passwords';
 import { RecentReads } from './recent-reads';
+import type { SessionEvents } from './session-events';
 import { newId, newSessionToken, sha256 } from './tokens';
 
 const SESSION_LIFETIME_MS = 90 * 24 * 3600 * 1000;
@@ -35,6 +36,7 @@ export class AccountService {
     private readonly clock: Clock,
     private readonly ledger: Ledger,
     private readonly notifications: NotificationStore,
+    private readonly sessionEvents: SessionEvents,
   ) {}
 
   /** Creates the account, its wallet with the start credit, and a first session. */
@@ -111,11 +113,12 @@ export class AccountService {
     });
   }
 
-  async signOut(tokenHash: string): Promise<void> {
+  async signOut({ customer, tokenHash }: AuthenticatedCustomer): Promise<void> {
     this.#sessions.forget(tokenHash);
     await this.database.db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
     // A request that read the session while the row was being deleted may have remembered it.
     this.#sessions.forget(tokenHash);
+    this.sessionEvents.publish({ customerId: customer.id, tokenHash });
   }
 
   /** The customer a bearer token belongs to, or null for a missing, unknown or expired token. */

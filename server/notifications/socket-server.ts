@@ -1,17 +1,43 @@
 import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_UNAUTHORIZED, type Notification } from '../../src/protocol';
+import {
+  NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_SUPERSEDED, NOTIFICATION_CLOSE_TOO_SLOW, NOTIFICATION_CLOSE_UNAUTHORIZED, type Notification,
+} from '../../src/protocol';
+import type { AuthenticatedCustomer } from '../domain/accounts';
 import { bearerToken } from '../http/auth';
 import type { Services } from '../services';
 import type { PublishedNotification } from './notification-bus';
+import { ReaderSockets } from './reader-sockets';
 
 export const NOTIFICATIONS_PATH = '/v1/notifications';
 const HEARTBEAT_MS = 30_000;
 const CLOSE_FORBIDDEN_ORIGIN = 4403;
+/** What may wait to be sent to a socket, beyond what the kernel holds, before its client counts as too slow to keep. */
+export const SEND_BUFFER_LIMIT_BYTES = 1024 * 1024;
+/** How long a client has to answer the server's close before its connection is reset (ws would wait 30 s, then end it gently). */
+const CLOSE_HANDSHAKE_MS = 5_000;
 
 interface LiveSocket extends WebSocket {
   alive?: boolean;
+  connection: Socket;
+}
+
+/**
+ * Ends the connection with a TCP reset. What is still queued for a client that does not read is
+ * dropped at once; a gentle end would leave it in the kernel (an orphan socket, about 4 MB on
+ * loopback) for as long as the kernel keeps probing the client's closed window, minutes.
+ */
+function reset(ws: LiveSocket): void {
+  if (ws.readyState !== ws.CLOSED) ws.connection.resetAndDestroy();
+}
+
+/** Closes with a code the client can act on, and resets the connection if the client has not answered in time. */
+function closeSocket(ws: LiveSocket, code: number, reason: string): void {
+  ws.close(code, reason);
+  const timer = setTimeout(() => reset(ws), CLOSE_HANDSHAKE_MS).unref();
+  ws.once('close', () => clearTimeout(timer));
 }
 
 /**
@@ -26,9 +52,20 @@ interface LiveSocket extends WebSocket {
  * A client that connects with `batch=1` receives the backlog as JSON arrays (a page at a time),
  * so a page that replays hundreds of notifications handles one message, not hundreds; live
  * notifications are one a message.
+ * A reader keeps at most `config.notifications.socketsPerReader` sockets (a newer one closes the
+ * oldest with 4429, or resets it if it is closing already), a client whose send buffer outgrows
+ * SEND_BUFFER_LIMIT_BYTES is closed with 4408, and a session that ends (sign-out) closes its
+ * sockets with 4401 at once.
  */
-export function attachNotificationSockets(server: Server, { accounts, notifications, bus, config, logger }: Services) {
+export function attachNotificationSockets(server: Server, { accounts, notifications, bus, sessionEvents, config, logger }: Services) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  const readers = new ReaderSockets<LiveSocket>(config.notifications.socketsPerReader);
+  /** Counts ended sessions, so a token read while one ended is read again: that read may have begun before the end. */
+  let revocations = 0;
+  const stopRevocations = sessionEvents.subscribe((revocation) => {
+    revocations++;
+    for (const ws of readers.of(revocation)) if (ws.readyState === ws.OPEN) closeSocket(ws, NOTIFICATION_CLOSE_UNAUTHORIZED, 'session ended');
+  });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -36,7 +73,10 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => void serve(ws as LiveSocket, request, url));
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const live: LiveSocket = Object.assign(ws, { connection: socket as Socket });
+      void serve(live, request, url);
+    });
   });
 
   async function serve(ws: LiveSocket, request: IncomingMessage, url: URL) {
@@ -45,19 +85,31 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
     ws.on('error', (error) => logger.warn({ err: error.message }, 'notification socket error'));
     const origin = request.headers.origin;
     if (origin && origin !== config.ownOrigin && !config.merchantOrigins.includes(origin)) {
-      ws.close(CLOSE_FORBIDDEN_ORIGIN, 'origin not allowed');
+      closeSocket(ws, CLOSE_FORBIDDEN_ORIGIN, 'origin not allowed');
       return;
     }
     const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
-    const auth = await accounts.authenticate(token).catch(() => null);
+    let auth: AuthenticatedCustomer | null;
+    let seen: number;
+    do {
+      seen = revocations;
+      auth = await accounts.authenticate(token).catch(() => null);
+    } while (auth && seen !== revocations);
     if (!auth) {
-      ws.close(NOTIFICATION_CLOSE_UNAUTHORIZED, 'unauthorized');
+      closeSocket(ws, NOTIFICATION_CLOSE_UNAUTHORIZED, 'unauthorized');
       return;
     }
     // The client may have left while its token was checked; its 'close' has then already fired,
     // so a subscription made now would never be removed.
     if (ws.readyState !== ws.OPEN) return;
     const customerId = auth.customer.id;
+    // Registered in the same turn as the last token check, so no session end falls in between. One
+    // beyond the limit that is closing already had its time to answer: its buffers go now.
+    for (const oldest of readers.add(customerId, auth.tokenHash, ws)) {
+      if (oldest.readyState === oldest.OPEN) closeSocket(oldest, NOTIFICATION_CLOSE_SUPERSEDED, 'too many sockets for this reader');
+      else reset(oldest);
+    }
+    ws.on('close', () => readers.remove(customerId, ws));
     let lastSent = Math.max(0, Number.parseInt(url.searchParams.get('after') ?? '0', 10) || 0);
     const batches = url.searchParams.get(NOTIFICATION_BATCH_PARAM) === '1';
     /** Whether the store is being read (the backlog first); live notifications are then held, to go after what it returns. */
@@ -71,6 +123,12 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
       lastSent = fresh.at(-1)!.id;
       if (asArray && fresh.length > 1) ws.send(JSON.stringify(fresh));
       else for (const n of fresh) ws.send(JSON.stringify(n));
+      // A client that does not read would have everything else buffered here, without end; closing
+      // it also ends the backlog read.
+      if (ws.bufferedAmount > SEND_BUFFER_LIMIT_BYTES) {
+        logger.warn({ customerId, bufferedBytes: ws.bufferedAmount }, 'notification socket closed: its client reads too slowly');
+        closeSocket(ws, NOTIFICATION_CLOSE_TOO_SLOW, 'reading too slowly');
+      }
     };
     const follows = ({ previousId }: PublishedNotification) => previousId <= lastSent;
     /**
@@ -97,7 +155,7 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
         reading = false;
       } catch (error) {
         logger.error({ err: error }, 'notification read failed');
-        ws.close(1011, 'notifications unavailable');
+        closeSocket(ws, 1011, 'notifications unavailable');
       }
     };
     const unsubscribe = bus.subscribe(customerId, (published) => {
@@ -117,7 +175,7 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
 
   const heartbeat = setInterval(() => {
     for (const ws of wss.clients as Set<LiveSocket>) {
-      if (!ws.alive) ws.terminate();
+      if (!ws.alive) reset(ws);
       else {
         ws.alive = false;
         ws.ping();
@@ -130,6 +188,7 @@ export function attachNotificationSockets(server: Server, { accounts, notificati
     wss,
     close() {
       clearInterval(heartbeat);
+      stopRevocations();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
     },

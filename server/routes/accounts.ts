@@ -16,8 +16,7 @@ export function accountRoutes({ accounts, ledger, config, database }: Services) 
       return c.json(await accounts.signIn(email, password));
     })
     .delete('/v1/sessions/current', async (c) => {
-      const { tokenHash } = requireAuth(c.get('auth'));
-      await accounts.signOut(tokenHash);
+      await accounts.signOut(requireAuth(c.get('auth')));
       return c.body(null, 204);
     })
     .get('/v1/me', async (c) => {

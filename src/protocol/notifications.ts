@@ -113,5 +113,9 @@ export type Notification = z.infer<typeof Notification>;
  */
 export const NOTIFICATION_BATCH_PARAM = 'batch';
 
-/** WebSocket close code for a missing, unknown or expired token. */
+/** WebSocket close code for a missing, unknown or expired token, and for a session that ends while its socket is open. */
 export const NOTIFICATION_CLOSE_UNAUTHORIZED = 4401;
+/** WebSocket close code for a reader's oldest socket when a newer one goes beyond the backend's limit per reader. */
+export const NOTIFICATION_CLOSE_SUPERSEDED = 4429;
+/** WebSocket close code for a client that reads too slowly: more than the backend's bound was waiting to be sent to it. */
+export const NOTIFICATION_CLOSE_TOO_SLOW = 4408;

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_UNAUTHORIZED, Notification } from '../protocol';
+import { NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_SUPERSEDED, NOTIFICATION_CLOSE_UNAUTHORIZED, Notification } from '../protocol';
 import { resolveBaseUrl } from './backend-client';
 import { notify } from './listeners';
 import type { SessionStore } from './session-store';
@@ -39,7 +39,9 @@ interface Subscriber {
  * The backend's notification WebSocket, one per backend per page and shared by every element.
  * It is open only while someone subscribes and the reader is signed in; it reconnects with
  * exponential backoff and jitter, resumes with `after=<last id>` so nothing sent while it was down
- * is lost, and hands each message id to subscribers once.
+ * is lost, and hands each message id to subscribers once. When the backend closes it for a newer
+ * socket of the same reader (more tabs than it allows), it reconnects only once the reader comes
+ * back to this page (shown or focused): at once, it would close another tab's, which would do the same.
  */
 export class NotificationSocket {
   readonly url: string;
@@ -62,6 +64,8 @@ export class NotificationSocket {
   #token: string | null;
   /** Set when the server refused for good (origin not allowed): no more attempts until the token changes. */
   #refused = false;
+  /** Set when a newer socket of the reader replaced this one: no attempt until the page is shown or focused again. */
+  #superseded = false;
 
   constructor(baseUrl: string, session: SessionStore, options: NotificationSocketOptions = {}) {
     const url = resolveBaseUrl(baseUrl);
@@ -84,6 +88,7 @@ export class NotificationSocket {
       this.#seen.clear();
       this.#floor = 0;
       this.#refused = false;
+      this.#superseded = false;
       this.#disconnect();
       // Once every listener of the session has heard of it: a store that re-subscribes to wait for
       // its next answer's cursor does so before the new reader's socket opens.
@@ -98,6 +103,13 @@ export class NotificationSocket {
         this.#attempt = 0;
         this.#update();
       });
+      const comeBack = () => {
+        if (!this.#superseded || document.visibilityState === 'hidden') return;
+        this.#superseded = false;
+        this.#update();
+      };
+      window.addEventListener('focus', comeBack);
+      document.addEventListener('visibilitychange', comeBack);
     }
   }
 
@@ -130,7 +142,7 @@ export class NotificationSocket {
 
   /** Opens or closes the socket to match: wanted while someone listens and a reader is signed in. */
   #update() {
-    const wanted = this.#listeners.size > 0 && this.#token !== null && !this.#refused;
+    const wanted = this.#listeners.size > 0 && this.#token !== null && !this.#refused && !this.#superseded;
     if (!wanted) this.#disconnect();
     else if (!this.#socket && this.#retry === null && (this.#started || ![...this.#listeners.values()].some((s) => s.waiting))) this.#connect();
   }
@@ -181,6 +193,11 @@ export class NotificationSocket {
         console.error(`paywall-kit: ${this.url} refuses notifications for ${typeof location === 'undefined' ? 'this page' : location.origin}; add it to the backend's merchantOrigins.`);
         return;
       }
+      if (event.code === NOTIFICATION_CLOSE_SUPERSEDED) {
+        this.#superseded = true;
+        return;
+      }
+      // Anything else (a drop, 4408 for reading too slowly) is retried with backoff, resuming after the last id.
       this.#scheduleRetry();
     };
   }

@@ -94,6 +94,15 @@ describe('config: a bad config stops the server with one clear message naming th
     refused(() => load(edit((f) => (f.startCredit.amount = 0.5))), 'startCredit.amount', /int/);
   });
 
+  test('notification sockets per reader: 10 unless set, a whole number from 1 to 100', () => {
+    assert.equal(load(validFile()).notifications.socketsPerReader, 10);
+    assert.equal(load({ ...validFile(), notifications: { socketsPerReader: 3 } }).notifications.socketsPerReader, 3);
+    refused(() => load({ ...validFile(), notifications: { socketsPerReader: 0 } }), 'notifications.socketsPerReader', />\s*0/);
+    refused(() => load({ ...validFile(), notifications: { socketsPerReader: 2.5 } }), 'notifications.socketsPerReader', /int/);
+    refused(() => load({ ...validFile(), notifications: { socketsPerReader: 1000 } }), 'notifications.socketsPerReader', /100/);
+    refused(() => load({ ...validFile(), notifications: { socketsPerTab: 3 } }), 'notifications.socketsPerTab', /unknown/);
+  });
+
   test('a duplicate product id', () => {
     refused(() => load(edit((f) => (f.catalog.products[1]!.id = 'article-42'))), 'catalog.products.1.id', /duplicate/, /article-42/);
   });

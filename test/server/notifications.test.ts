@@ -3,8 +3,12 @@ import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import * as z from 'zod/mini';
 import WebSocket from 'ws';
-import { NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_UNAUTHORIZED, Notification, WalletBalanceChangedResource, AccessGrantedResource } from '../../src/protocol';
-import type { WrittenNotification } from '../../server/notifications/notification-store';
+import {
+  NOTIFICATION_BATCH_PARAM, NOTIFICATION_CLOSE_SUPERSEDED, NOTIFICATION_CLOSE_TOO_SLOW, NOTIFICATION_CLOSE_UNAUTHORIZED, Notification, WalletBalanceChangedResource, AccessGrantedResource,
+} from '../../src/protocol';
+import { writeTransaction } from '../../server/domain/write-transaction';
+import type { PendingNotification, WrittenNotification } from '../../server/notifications/notification-store';
+import { SEND_BUFFER_LIMIT_BYTES } from '../../server/notifications/socket-server';
 import { MERCHANT, databases, idempotencyKey, startTestServer, type TestServer } from './harness';
 
 const CARD = { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' };
@@ -80,6 +84,29 @@ function connect(server: TestServer, options: { token?: string; header?: string;
   };
 }
 
+/** Settles like `promise`, or fails after `ms` (a generous bound: what it waits for happens at once unless broken). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Counts the bus subscriptions (one a served socket) the server holds for one customer, until `restore()`. */
+function countSubscriptions(server: TestServer, customerId: string) {
+  const { bus } = server.services;
+  const subscribe = bus.subscribe;
+  const counter = { live: 0, restore: () => void (bus.subscribe = subscribe) };
+  bus.subscribe = (id, listener) => {
+    const unsubscribe = subscribe.call(bus, id, listener);
+    if (id === customerId) counter.live++;
+    return () => {
+      unsubscribe();
+      if (id === customerId) counter.live--;
+    };
+  };
+  return counter;
+}
+
 function assertIncreasing(messages: Notification[]) {
   for (let i = 1; i < messages.length; i++) assert.ok(messages[i]!.id > messages[i - 1]!.id, `ids increase: ${messages.map((m) => m.id).join(', ')}`);
 }
@@ -91,6 +118,8 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
     server = await startTestServer({
       db: database.name,
       config: {
+        // The burst test below holds 15 sockets of one reader.
+        notifications: { socketsPerReader: 16 },
         catalog: {
           products: [
             { id: 'article-42', title: 'Night trains', price: 49, currency: 'EUR', validity: 3600 },
@@ -260,6 +289,59 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
     assert.equal(signedOut.messages.length, 0);
   });
 
+  test("signing out closes that session's open sockets with 4401 at once; they receive nothing more, the reader's other sessions keep theirs", async () => {
+    const email = `two-sessions-${idempotencyKey()}@example.com`;
+    const { token } = await server.signUp(email);
+    const other = await server.api('/v1/sessions', { body: { email, password: 'correct horse battery' } });
+    assert.equal(other.status, 200);
+    const [first, second, kept] = [connect(server, { token }), connect(server, { token, batch: true }), connect(server, { token: other.body.token })];
+    await Promise.all([first.count(1), second.count(1), kept.count(1)]);
+
+    assert.equal((await server.api('/v1/sessions/current', { method: 'DELETE', token })).status, 204);
+    for (const signedOut of [first, second]) assert.equal((await within(signedOut.closed, 5000, 'the close')).code, NOTIFICATION_CLOSE_UNAUTHORIZED);
+
+    await purchase(other.body.token, 'article-42');
+    await kept.count(3);
+    assert.equal(first.messages.length, 1);
+    assert.equal(second.messages.length, 1);
+    await kept.close();
+  });
+
+  test('a sign-out while a socket\'s token is being checked still closes that socket with 4401', async () => {
+    const { token } = await server.signUp();
+    const { accounts } = server.services;
+    const authenticate = accounts.authenticate;
+    let signedOut = false;
+    // The socket's check reads the session just before the sign-out deletes it, and answers after.
+    accounts.authenticate = async (value) => {
+      const auth = await authenticate.call(accounts, value);
+      if (value === token && !signedOut) {
+        signedOut = true;
+        assert.equal((await server.api('/v1/sessions/current', { method: 'DELETE', token })).status, 204);
+      }
+      return auth;
+    };
+    try {
+      const client = connect(server, { token });
+      assert.equal((await within(client.closed, 5000, 'the close')).code, NOTIFICATION_CLOSE_UNAUTHORIZED);
+      assert.equal(client.messages.length, 0);
+    } finally {
+      accounts.authenticate = authenticate;
+    }
+  });
+
+  test("a customer's sessions ending all at once (an account closed or locked) closes all of that reader's sockets with 4401", async () => {
+    const alice = await server.signUp();
+    const bob = await server.signUp();
+    const [aliceSocket, bobSocket] = [connect(server, { token: alice.token }), connect(server, { token: bob.token })];
+    await Promise.all([aliceSocket.count(1), bobSocket.count(1)]);
+    server.services.sessionEvents.publish({ customerId: alice.customerId });
+    assert.equal((await within(aliceSocket.closed, 5000, 'the close')).code, NOTIFICATION_CLOSE_UNAUTHORIZED);
+    await purchase(bob.token, 'article-42');
+    await bobSocket.count(3);
+    await bobSocket.close();
+  });
+
   test('a socket from an origin outside the allowlist is closed with 4403; allowed origins connect', async () => {
     const { token } = await server.signUp();
     const evil = connect(server, { token, origin: 'https://evil.example' });
@@ -269,6 +351,104 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
       const client = connect(server, { token, origin });
       assert.equal((await client.count(1))[0]!.resource.reason, 'start_credit');
       await client.close();
+    }
+  });
+
+  test("one socket more than a reader may hold closes that reader's oldest with 4429; the others, and other readers', stay", async () => {
+    const limit = server.config.notifications.socketsPerReader;
+    const { token } = await server.signUp();
+    const other = connect(server, { token: (await server.signUp()).token });
+    await other.count(1);
+    const sockets: Client[] = [];
+    for (let i = 0; i < limit; i++) {
+      sockets.push(connect(server, { token }));
+      await sockets.at(-1)!.count(1);
+    }
+    const newest = connect(server, { token });
+    await newest.count(1);
+    const oldest = sockets.shift()!;
+    assert.deepEqual(await within(oldest.closed, 5000, 'the close'), { code: NOTIFICATION_CLOSE_SUPERSEDED, reason: 'too many sockets for this reader' });
+
+    await purchase(token, 'article-42');
+    for (const client of [...sockets, newest]) await client.count(3);
+    // One that leaves frees its place.
+    await sockets.shift()!.close();
+    const another = connect(server, { token });
+    await another.count(3);
+    await purchase(token, 'article-43');
+    for (const client of [...sockets, newest, another]) assert.equal((await client.count(5)).length, 5);
+    assert.equal(oldest.messages.length, 1);
+    assert.equal(other.ws.readyState, WebSocket.OPEN);
+    await Promise.all([...sockets, newest, another, other].map((client) => client.close()));
+  });
+
+  test("a reader's oldest socket still closing when the reader opens one more is dropped at once, so a reader holds about the limit however fast sockets come", async () => {
+    const limit = server.config.notifications.socketsPerReader;
+    const { token, customerId } = await server.signUp();
+    const subscriptions = countSubscriptions(server, customerId);
+    try {
+      const stalled = connect(server, { token });
+      await stalled.count(1);
+      // This client does not answer the close it is sent.
+      (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const sockets: Client[] = [];
+      for (let i = 0; i < limit + 1; i++) {
+        sockets.push(connect(server, { token }));
+        await sockets.at(-1)!.count(1);
+      }
+      assert.equal((await within(sockets[0]!.closed, 5000, 'the close')).code, NOTIFICATION_CLOSE_SUPERSEDED);
+      await server.api('/v1/catalog');
+      assert.equal(subscriptions.live, limit, 'the stalled socket is gone, not waiting for its client to answer');
+      stalled.ws.terminate();
+      await Promise.all(sockets.map((client) => client.close()));
+    } finally {
+      subscriptions.restore();
+    }
+  });
+
+  test('a client that stops reading is closed with 4408 once its send buffer passes the bound, in its backlog or live, and nothing more is read or sent for it', async () => {
+    const { notifications, logger } = server.services;
+    // 16 MB: well over what the kernel's socket buffers on both ends hold (about 4 MB on loopback here) and the bound.
+    const count = 4000;
+    const padding = 'x'.repeat(4000);
+    assert.ok(count * padding.length > 2 * (4_000_000 + SEND_BUFFER_LIMIT_BYTES));
+    const write = async (customerId: string) => {
+      const pending: PendingNotification[] = Array.from({ length: count }, () => ({ customerId, type: 'wallet.balance.changed', resource: { balance: 500, currency: 'EUR', delta: 0, reason: 'top_up', padding } }));
+      notifications.publish(await writeTransaction(server.database, (trx) => notifications.append(trx, pending, server.clock.now())));
+    };
+    const listAfter = notifications.listAfter;
+    const warn = logger.warn;
+    for (const when of ['backlog', 'live'] as const) {
+      const { token, customerId } = await server.signUp();
+      let reads = 0;
+      let closedAsSlow!: () => void;
+      const serverClosed = new Promise<void>((resolve) => (closedAsSlow = resolve));
+      notifications.listAfter = async (id, afterId, limit) => {
+        if (id === customerId) reads++;
+        return listAfter.call(notifications, id, afterId, limit);
+      };
+      logger.warn = ((...args: unknown[]) => {
+        if ((args[0] as { customerId?: string }).customerId === customerId && String(args[1]).includes('reads too slowly')) closedAsSlow();
+      }) as typeof logger.warn;
+      try {
+        if (when === 'backlog') await write(customerId);
+        const client = connect(server, { token, batch: true });
+        // The client's end of the connection stops reading, as a stalled tab's or an attacker's does.
+        const stopReading = () => (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+        if (when === 'backlog') await once(client.ws, 'open');
+        else await client.count(1);
+        stopReading().pause();
+        if (when === 'live') await write(customerId);
+        await within(serverClosed, 30_000, `${when}: the server closing the socket`);
+        stopReading().resume();
+        const { code } = await within(client.closed, 30_000, `${when}: the close reaching the client`);
+        assert.equal(code, NOTIFICATION_CLOSE_TOO_SLOW, when);
+        assert.ok(client.messages.length < count, `${when}: ${client.messages.length} of ${count + 1} sent`);
+        if (when === 'backlog') assert.ok(reads < count / 500, `the backlog read stopped: ${reads} pages read`);
+      } finally {
+        notifications.listAfter = listAfter;
+        logger.warn = warn;
+      }
     }
   });
 
@@ -464,10 +644,8 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
 
   test('a client that leaves while its token is checked leaves no subscription behind', async () => {
     const { token, customerId } = await server.signUp();
-    const { accounts, bus } = server.services;
+    const { accounts } = server.services;
     const authenticate = accounts.authenticate;
-    const subscribe = bus.subscribe;
-    let live = 0;
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let checking!: () => void;
@@ -477,14 +655,7 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
       await released;
       return authenticate.call(accounts, value);
     };
-    bus.subscribe = (id, listener) => {
-      const unsubscribe = subscribe.call(bus, id, listener);
-      if (id === customerId) live++;
-      return () => {
-        unsubscribe();
-        if (id === customerId) live--;
-      };
-    };
+    const subscriptions = countSubscriptions(server, customerId);
     try {
       const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/notifications?token=${token}`);
       ws.on('error', () => {});
@@ -495,11 +666,11 @@ for (const database of databases) describe(`notifications over WebSocket on ${da
       await server.api('/v1/catalog');
       release();
       await server.api('/v1/catalog');
-      assert.equal(live, 0, 'subscriptions left for a socket that is gone');
+      assert.equal(subscriptions.live, 0, 'subscriptions left for a socket that is gone');
     } finally {
       release();
       accounts.authenticate = authenticate;
-      bus.subscribe = subscribe;
+      subscriptions.restore();
     }
   });
 });

@@ -141,6 +141,43 @@ describe('NotificationSocket', () => {
     expect(notifications.connected).to.equal(false);
   });
 
+  it('replaced by a newer socket of the reader (4429), reconnects only once the page is focused or shown again, after the last id', async () => {
+    session.set(TOKEN);
+    const connections = serve((client, index) => {
+      client.send(note(index + 1));
+      if (index < 2) setTimeout(() => client.close(4429, 'too many sockets for this reader'), 20);
+    });
+    const notifications = socket();
+    const received = listen(notifications);
+    await until(() => connections.length === 1 && !notifications.connected && received.length === 1, 2000, 'the first socket to be replaced');
+    // Many backoff periods (10–40 ms): another tab's socket is not replaced in turn.
+    await sleep(300);
+    expect(connections).to.have.length(1);
+    expect(session.signedIn).to.equal(true);
+
+    window.dispatchEvent(new Event('focus'));
+    await until(() => connections.length === 2, 2000, 'the reconnect on focus');
+    expect(connections[1]!.url.searchParams.get('after')).to.equal('1');
+    await until(() => received.length === 2 && !notifications.connected, 2000, 'the second socket to be replaced');
+    await sleep(300);
+    expect(connections).to.have.length(2);
+
+    document.dispatchEvent(new Event('visibilitychange'));
+    await until(() => notifications.connected && received.length === 3, 2000, 'the reconnect when shown');
+    expect(connections[2]!.url.searchParams.get('after')).to.equal('2');
+  });
+
+  it('closed for reading too slowly (4408), reconnects with backoff and resumes after the last id', async () => {
+    session.set(TOKEN);
+    const connections = serve((client, index) => {
+      client.send(note(index + 1));
+      if (index === 0) setTimeout(() => client.close(4408, 'reading too slowly'), 20);
+    });
+    const received = listen(socket());
+    await until(() => connections.length === 2 && received.length === 2, 2000, 'the reconnect');
+    expect(connections[1]!.url.searchParams.get('after')).to.equal('1');
+  });
+
   it('waits for a promised id before a first connection, starts after the lowest id, and hands each subscriber only ids after its own', async () => {
     session.set(TOKEN);
     const connections = serve((client, index) => {
