@@ -11,7 +11,7 @@ import type { EntitlementStore } from './entitlements';
 import type { HostedUrls } from './hosted-urls';
 import type { PaymentLinks } from './payment-links';
 import type { PurchaseService } from './purchases';
-import { acceptSandboxCard, sandboxCharge } from './sandbox-cards';
+import { acceptSandboxCard, sandboxCharge } from '../providers/sandbox/sandbox-cards';
 import { AUTHENTICATION_WINDOW_MS, type SubscriptionLifecycle } from './subscription-lifecycle';
 import { CHECKOUT_LIFETIME_MS, reopenIfExpired } from './checkouts';
 import { newId } from './tokens';

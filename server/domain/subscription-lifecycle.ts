@@ -8,7 +8,7 @@ import type { EntitlementStore } from './entitlements';
 import { InsufficientFundsError, type Ledger } from './ledger';
 import type { Email, EmailOutbox } from './outbox';
 import type { PaymentLinks } from './payment-links';
-import { sandboxCharge } from './sandbox-cards';
+import { sandboxCharge } from '../providers/sandbox/sandbox-cards';
 import { newId } from './tokens';
 
 type Trx = Kysely<Database>;

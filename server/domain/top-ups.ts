@@ -5,7 +5,7 @@ import type { DatabaseHandle } from '../store/connect';
 import { writeTransaction } from './write-transaction';
 import type { NotificationStore } from '../notifications/notification-store';
 import type { Ledger } from './ledger';
-import { chargeSandboxCard } from './sandbox-card';
+import { chargeSandboxCard } from '../providers/sandbox/sandbox-card';
 import { newId, sha256 } from './tokens';
 import { replayed, requestHash } from './idempotency';
 

@@ -2,7 +2,7 @@ import { ApiError } from '../errors';
 import type { PaymentProvider, ProviderDeps } from './payment-provider';
 import { PaymentwallProvider } from './paymentwall/paymentwall-provider';
 import type { CheckoutProviderName } from './provider-config';
-import { SandboxProvider } from './sandbox-provider';
+import { SandboxProvider } from './sandbox/sandbox-provider';
 import { VerotelProvider } from './verotel/verotel-provider';
 
 /** The adapters of the providers the config turns on (the sandbox while it is on), by name. */

@@ -1,5 +1,5 @@
-import type { ServerConfig } from '../config';
-import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCancellation, type ProviderReply } from './payment-provider';
+import type { ServerConfig } from '../../config';
+import { CallbackRejected, type CallbackVerdict, type CheckoutStart, type PaymentProvider, type ProviderCancellation, type ProviderReply } from '../payment-provider';
 
 const NO_CALLBACKS: ProviderReply = { status: 400, body: 'The sandbox sends no callbacks' };
 

@@ -1,5 +1,5 @@
-import type { CardInput } from '../../src/protocol';
-import type { CardTokensTable } from '../store/schema';
+import type { CardInput } from '../../../src/protocol';
+import type { CardTokensTable } from '../../store/schema';
 import { chargeSandboxCard } from './sandbox-card';
 
 export type CardBehaviour = CardTokensTable['behaviour'];

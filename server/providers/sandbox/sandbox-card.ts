@@ -1,6 +1,6 @@
-import type { CardInput } from '../../src/protocol';
-import type { Clock } from '../clock';
-import { ApiError } from '../errors';
+import type { CardInput } from '../../../src/protocol';
+import type { Clock } from '../../clock';
+import { ApiError } from '../../errors';
 
 /** The built-in sandbox card processor: outcomes chosen by test card number, no outside service. */
 export function chargeSandboxCard(card: CardInput, clock: Clock): { last4: string } {
