@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import { Currency, MinorUnits, PaymentMethod, PeriodUnit, PlanId, PositiveMinorUnits, ProductId } from '../src/protocol';
 import { CheckoutProviderName, EnvName, ProvidersConfig, type MilkipayConfig, type PaymentwallConfig, type VerotelConfig } from './providers/provider-config';
-import { FLEXPAY_CURRENCIES } from './providers/verotel/flexpay-currencies';
+import { verotelCatalogProblem } from './providers/verotel/verotel-catalog';
 
 const Origin = z.string().check(
   z.refine((value) => {
@@ -234,7 +234,8 @@ export function resolveConfig(
       provider: provider ? checkProvider(provider, `catalog.plans.${index}.provider`) : defaultCardProvider,
     });
   });
-  checkVerotelCatalog(products, plans);
+  const verotelProblem = verotelCatalogProblem(products.values(), plans.values());
+  if (verotelProblem) throw new ConfigError(`Invalid config: ${verotelProblem}`);
   const publicBaseUrl = (file.publicBaseUrl ?? listenUrl).replace(/\/$/, '');
   return {
     publicBaseUrl,
@@ -317,20 +318,6 @@ function resolveProviders(file: z.output<typeof ProvidersConfig> | undefined, en
 }
 
 /** Verotel's limits, refused at start rather than at a reader's checkout: FlexPay's currencies, and card plans renewed every 7 days at the least. */
-function checkVerotelCatalog(products: ServerConfig['products'], plans: ServerConfig['plans']): void {
-  const checkCurrency = (currency: string, what: string) => {
-    if (!FLEXPAY_CURRENCIES.has(currency)) throw new ConfigError(`Invalid config: ${what}: Verotel takes ${[...FLEXPAY_CURRENCIES].join(', ')}, not ${currency}`);
-  };
-  for (const product of products.values()) {
-    if (product.provider === 'verotel') checkCurrency(product.currency, `product "${product.id}"`);
-  }
-  for (const plan of plans.values()) {
-    if (plan.provider !== 'verotel' || !plan.methods.includes('card')) continue;
-    checkCurrency(plan.currency, `plan "${plan.id}"`);
-    if (plan.periodUnit === 'day' && plan.periodLength < 7) throw new ConfigError(`Invalid config: plan "${plan.id}": Verotel bills recurring subscriptions every 7 days at the least`);
-  }
-}
-
 /** Whether card payments can be taken by `provider`: the sandbox only while it is on; a configured provider always. */
 export function cardProviderAvailable(config: Pick<ServerConfig, 'sandbox' | 'providers'>, provider: CheckoutProviderName): boolean {
   return provider === 'sandbox' ? config.sandbox : config.providers[provider] !== undefined;

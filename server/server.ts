@@ -7,7 +7,7 @@ import type { ErrorBody } from '../src/protocol';
 import { createApp } from './app';
 import { systemClock, type Clock } from './clock';
 import type { ServerConfig } from './config';
-import { attachNotificationSockets } from './notifications/socket-server';
+import { attachNotificationSockets } from './routes/notification-sockets';
 import { InProcessNotificationBus, type NotificationBus } from './notifications/notification-bus';
 import { InProcessSessionEvents, type SessionEvents } from './domain/session-events';
 import { connectDatabase, migrate, type DatabaseHandle } from './store/connect';

@@ -11,8 +11,8 @@ import type { HostedParams } from './params';
 import { formatDate, paymentDictionaries, type PaymentDictionary } from './payment-i18n';
 import { readCard } from './card-form';
 import type { CatalogPlan } from '../config';
-import { readCallback } from '../providers/read-callback';
-import { receiveCallback } from '../providers/receive-callback';
+import { readCallback } from '../http/read-callback';
+import { receiveCallback } from '../domain/receive-callback';
 import { bankPage, checkoutPage, noticePage } from './payment-templates';
 import { completePage, errorPage, type CardField, type FormError } from './templates';
 

@@ -3,8 +3,8 @@ import type { AppEnv } from '../http/context';
 import { limitBody } from '../http/body-limit';
 import { requestAddress } from '../http/client-address';
 import { RateLimiter } from '../http/rate-limit';
-import { MAX_CALLBACK_BYTES, readCallback } from '../providers/read-callback';
-import { receiveCallback } from '../providers/receive-callback';
+import { MAX_CALLBACK_BYTES, readCallback } from '../http/read-callback';
+import { receiveCallback } from '../domain/receive-callback';
 import type { Services } from '../services';
 
 /**

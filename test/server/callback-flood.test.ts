@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { MAX_CALLBACK_BYTES } from '../../server/providers/read-callback';
-import { REJECTED_FIELD_CHARS } from '../../server/providers/callback-log';
+import { MAX_CALLBACK_BYTES } from '../../server/http/read-callback';
+import { REJECTED_FIELD_CHARS } from '../../server/domain/callback-log';
 import { startTestServer, testConfigFile, type TestServer } from './harness';
 
 /**

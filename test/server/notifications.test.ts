@@ -8,7 +8,7 @@ import {
 } from '../../src/protocol';
 import { writeTransaction } from '../../server/domain/write-transaction';
 import type { PendingNotification, WrittenNotification } from '../../server/notifications/notification-store';
-import { SEND_BUFFER_LIMIT_BYTES } from '../../server/notifications/socket-server';
+import { SEND_BUFFER_LIMIT_BYTES } from '../../server/routes/notification-sockets';
 import { MERCHANT, databases, idempotencyKey, startTestServer, type TestServer } from './harness';
 
 const CARD = { number: '4242424242424242', expMonth: 12, expYear: 2030, cvc: '123' };

@@ -1,17 +1,17 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Clock } from '../clock';
 import type { ServerConfig } from '../config';
-import type { EntitlementStore } from '../domain/entitlements';
-import type { Ledger } from '../domain/ledger';
-import { LIVE_STATUSES, productsOf, type SubscriptionLifecycle } from '../domain/subscription-lifecycle';
+import type { EntitlementStore } from './entitlements';
+import type { Ledger } from './ledger';
+import { LIVE_STATUSES, productsOf, type SubscriptionLifecycle } from './subscription-lifecycle';
 import type { CheckoutRow, SubscriptionRow } from '../store/schema';
-import { writeTransaction } from '../domain/write-transaction';
+import { writeTransaction } from './write-transaction';
 import type { NotificationStore, PendingNotification } from '../notifications/notification-store';
 import type { DatabaseHandle } from '../store/connect';
 import type { Database, ProviderSalesTable } from '../store/schema';
-import type { ProviderEvent } from './payment-provider';
-import type { CheckoutProviderName } from './provider-config';
-import type { ProviderTokens } from './provider-tokens';
+import type { ProviderEvent } from '../providers/payment-provider';
+import type { CheckoutProviderName } from '../providers/provider-config';
+import type { ProviderTokens } from '../providers/provider-tokens';
 
 type Trx = Kysely<Database>;
 type SaleRow = Selectable<ProviderSalesTable>;

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
-import { requestAddress } from '../http/client-address';
-import type { AppEnv } from '../http/context';
-import type { ProviderCallback } from './payment-provider';
+import { requestAddress } from './client-address';
+import type { AppEnv } from './context';
+import type { ProviderCallback } from '../providers/payment-provider';
 
 /** Callbacks are small forms or queries; anything larger is not from a provider. */
 export const MAX_CALLBACK_BYTES = 16 * 1024;

@@ -8,8 +8,8 @@ import {
 import type { AuthenticatedCustomer } from '../domain/accounts';
 import { bearerToken } from '../http/auth';
 import type { Services } from '../services';
-import type { PublishedNotification } from './notification-bus';
-import { ReaderSockets } from './reader-sockets';
+import type { PublishedNotification } from '../notifications/notification-bus';
+import { ReaderSockets } from '../notifications/reader-sockets';
 
 export const NOTIFICATIONS_PATH = '/v1/notifications';
 const HEARTBEAT_MS = 30_000;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ProviderCallbacksTable } from '../store/schema';
 import type { CallbackLog } from './callback-log';
-import { CallbackRejected, type CallbackVerdict, type PaymentProvider, type ProviderCallback, type ProviderReply } from './payment-provider';
+import { CallbackRejected, type CallbackVerdict, type PaymentProvider, type ProviderCallback, type ProviderReply } from '../providers/payment-provider';
 import { ProviderEventRejected, type ProviderEventProcessor } from './provider-event-processor';
 
 export interface CallbackDeps {
