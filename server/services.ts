@@ -10,6 +10,7 @@ import { PurchaseService } from './domain/purchases';
 import { TopUpService } from './domain/top-ups';
 import { ContentLibrary } from './domain/content';
 import { CallbackLog } from './domain/callback-log';
+import { PaymentIntentService } from './domain/payment-intents';
 import { BillingClock } from './domain/billing-clock';
 import { CardPaymentService } from './domain/card-payments';
 import { EmailOutbox } from './domain/outbox';
@@ -46,6 +47,8 @@ export interface Services {
   lifecycle: SubscriptionLifecycle;
   subscriptions: SubscriptionService;
   cardPayments: CardPaymentService;
+  /** Payment intents and their 3-D Secure step. */
+  paymentIntents: PaymentIntentService;
   billing: BillingClock;
   providerTokens: ProviderTokens;
   providerEvents: ProviderEventProcessor;
@@ -69,7 +72,8 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
   const lifecycle = new SubscriptionLifecycle(database.dialect, ledger, entitlements, outbox, links);
   const providerTokens = new ProviderTokens(config.encryptionKey && new SecretBox(config.encryptionKey));
   const providers = createPaymentProviders({ config, clock, logger: deps.logger, database, tokens: providerTokens });
-  const cardPayments = new CardPaymentService(database, config, clock, lifecycle, entitlements, notifications, purchases, urls, links, providers);
+  const paymentIntents = new PaymentIntentService(database, clock, lifecycle, entitlements, notifications, links);
+  const cardPayments = new CardPaymentService(database, config, clock, lifecycle, entitlements, notifications, purchases, urls, links, providers, paymentIntents);
   const providerEvents = new ProviderEventProcessor(database, config, clock, ledger, entitlements, lifecycle, notifications, providerTokens);
   return {
     ...deps,
@@ -86,7 +90,8 @@ export function createServices(deps: { config: ServerConfig; clock: Clock; datab
     content: new ContentLibrary(config),
     subscriptions: new SubscriptionService(database, config, clock, lifecycle, ledger, notifications, urls, links, providers, deps.logger),
     cardPayments,
-    billing: new BillingClock(database, config, clock, lifecycle, cardPayments, notifications, urls, links, deps.logger),
+    paymentIntents,
+    billing: new BillingClock(database, config, clock, lifecycle, paymentIntents, notifications, urls, links, deps.logger),
     providerTokens,
     providerEvents,
     callbackLog: new CallbackLog(database, clock, config.callbacks.rejectedRetentionMs),

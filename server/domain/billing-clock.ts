@@ -6,7 +6,7 @@ import type { ServerConfig } from '../config';
 import type { NotificationStore, PendingNotification } from '../notifications/notification-store';
 import type { DatabaseHandle } from '../store/connect';
 import type { Database } from '../store/schema';
-import type { CardPaymentService } from './card-payments';
+import type { PaymentIntentService } from './payment-intents';
 import type { HostedUrls } from './hosted-urls';
 import type { PaymentLinks } from './payment-links';
 import { MAX_ATTEMPTS, type Collected, type SubscriptionLifecycle } from './subscription-lifecycle';
@@ -57,7 +57,7 @@ export class BillingClock {
     private readonly config: ServerConfig,
     private readonly clock: Clock,
     private readonly lifecycle: SubscriptionLifecycle,
-    private readonly payments: CardPaymentService,
+    private readonly payments: PaymentIntentService,
     private readonly notifications: NotificationStore,
     private readonly urls: HostedUrls,
     private readonly links: PaymentLinks,

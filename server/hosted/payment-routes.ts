@@ -35,7 +35,7 @@ const PROBLEMS: Record<CheckoutProblem['reason'], keyof PaymentDictionary> = {
  * the checkout was created, never from the page's query string.
  */
 export function registerPaymentPages(app: Hono<AppEnv>, services: Services, readForm: (c: Context<AppEnv>) => Promise<Form>): void {
-  const { cardPayments, config, clock, links, providers, database } = services;
+  const { cardPayments, paymentIntents, config, clock, links, providers, database } = services;
 
   const paramsOf = (lang: Lang, row: { origin: string | null; return_url: string | null }): HostedParams => ({
     lang, ...(row.origin ? { origin: row.origin } : {}), ...(row.return_url ? { returnUrl: row.return_url } : {}),
@@ -209,7 +209,7 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
       const ok = intent.status !== 'failed';
       return c.html(completePage(params, message({ type: 'payment-intent', paymentIntent: intent.id }), ok ? p.authenticated : p.paymentNotAuthenticated));
     }
-    const sub = await cardPayments.subscription(intent.subscription_id ?? '');
+    const sub = await paymentIntents.subscription(intent.subscription_id ?? '');
     const until = sub?.access_until ? formatDate(Number(sub.access_until), lang) : '';
     if (intent.kind === 'subscription') {
       if (intent.status === 'succeeded') return c.html(completePage(params, message({ type: 'subscribed', subscription: intent.subscription_id!, paymentIntent: intent.id }), p.subscribedDone(intent.title, until)));
@@ -224,13 +224,13 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
   };
 
   /** The intent of a 3-D Secure link; null (an error page) for a missing or forged link. */
-  const intentOf = async (c: Context<AppEnv>) => cardPayments.intentForPage(c.req.query('intent') ?? '', c.req.query('sig') ?? '');
+  const intentOf = async (c: Context<AppEnv>) => paymentIntents.intentForPage(c.req.query('intent') ?? '', c.req.query('sig') ?? '');
 
   app.get('/hosted/3ds', async (c) => {
     const lang = pageLang(c.req);
     let intent = await intentOf(c);
     if (!intent) return c.html(errorPage(lang, paymentDictionaries[lang].linkInvalid), 404);
-    if (Number(intent.expires_at) <= clock.now().getTime() && (await cardPayments.expire(intent.id))) intent = (await intentOf(c))!;
+    if (Number(intent.expires_at) <= clock.now().getTime() && (await paymentIntents.expire(intent.id))) intent = (await intentOf(c))!;
     return renderAnswer(c, lang, intent);
   });
 
@@ -244,6 +244,6 @@ export function registerPaymentPages(app: Hono<AppEnv>, services: Services, read
       if (intent.status !== 'requires_action') return renderAnswer(c, lang, intent);
       return renderBank(c, lang, intent, dictionaries[lang].errors.generic);
     }
-    return renderAnswer(c, lang, await cardPayments.authenticate(intent.id, answer));
+    return renderAnswer(c, lang, await paymentIntents.authenticate(intent.id, answer));
   });
 }
